@@ -1,0 +1,22 @@
+package bloom4j.infer.cli;
+
+import bloom4j.tensor.cli.CliSupport;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of the inference-side commands ({@code quickstart}, {@code parity}, {@code bench}); the launcher dispatches here. */
+@Command(name = "bloom4j", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = "Generation, parity checks against the PyTorch reference, and benchmarks.",
+        subcommands = {QuickstartCommand.class, ParityCommand.class, BenchCommand.class})
+public final class InferMain {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    public static int run(String... args) {
+        return new CommandLine(new InferMain())
+                .setExecutionExceptionHandler((e, cmd, parsed) -> CliSupport.report(e, cmd.getErr()))
+                .execute(args);
+    }
+}

@@ -1,0 +1,33 @@
+package bloom4j.tensor.cli;
+
+import java.io.PrintStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+
+/**
+ * What every bloom4j command does with an exception: one clear line (the message names the file and field), the causes that add
+ * information, and a stack trace only with {@code BLOOM4J_DEBUG=1}. Exit codes: 1 runtime failure, 2 usage error.
+ */
+public final class CliSupport {
+    public static final int EXIT_FAILURE = 1;
+    public static final int EXIT_USAGE = 2;
+
+    private CliSupport() {}
+
+    public static int report(Throwable e, PrintStream err) {
+        err.println("error: " + describe(e));
+        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+            if (c.getMessage() != null && !describe(e).contains(c.getMessage())) err.println("  caused by: " + describe(c));
+        }
+        if ("1".equals(System.getenv("BLOOM4J_DEBUG"))) e.printStackTrace(err);
+        else err.println("  (set BLOOM4J_DEBUG=1 for a stack trace)");
+        return e instanceof IllegalArgumentException ? EXIT_USAGE : EXIT_FAILURE;
+    }
+
+    private static String describe(Throwable e) {
+        if (e instanceof NoSuchFileException n) return n.getFile() + ": no such file";
+        if (e instanceof FileAlreadyExistsException f && f.getReason() == null) return f.getFile() + ": already exists";
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+    }
+}
