@@ -149,8 +149,8 @@ public final class PtCheckpoint implements AutoCloseable {
         if (!(node instanceof Map<?, ?> m)) throw new CheckpointException(file, where + " is a " + Unpickler.typeName(node) + ", not a dict");
         for (Map.Entry<?, ?> e : m.entrySet()) {
             if (!(e.getValue() instanceof PtTensor)) {
-                throw new CheckpointException(file, where + "/" + keyName(e.getKey()) + " is a " + Unpickler.typeName(e.getValue())
-                        + ", not a tensor");
+                String at = walked.isEmpty() ? keyName(e.getKey()) : String.join("/", walked) + "/" + keyName(e.getKey());
+                throw new CheckpointException(file, "'" + at + "' is a " + Unpickler.typeName(e.getValue()) + ", not a tensor");
             }
         }
         return source(node, String.join("/", walked));

@@ -9,7 +9,9 @@ import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
+import java.util.zip.CRC32;
 
 /**
  * The central directory of a zip archive, read over a {@link FileChannel}: the end-of-central-directory record (and its ZIP64
@@ -23,7 +25,7 @@ import java.util.Map;
 final class ZipDirectory {
 
     /** One file of the archive, as the central directory describes it. */
-    record Entry(String name, int method, int flags, long compressedSize, long size, long localHeaderOffset) {
+    record Entry(String name, int method, int flags, int crc, long compressedSize, long size, long localHeaderOffset) {
         boolean stored() { return method == 0; }
     }
 
@@ -106,6 +108,7 @@ final class ZipDirectory {
             }
             int flags = dir.getShort(p + 8) & 0xFFFF;
             int method = dir.getShort(p + 10) & 0xFFFF;
+            int crc = dir.getInt(p + 16);
             long csize = dir.getInt(p + 20) & 0xFFFFFFFFL;
             long usize = dir.getInt(p + 24) & 0xFFFFFFFFL;
             int nameLen = dir.getShort(p + 28) & 0xFFFF;
@@ -140,7 +143,7 @@ final class ZipDirectory {
                 throw new CheckpointException(file, "corrupt zip: entry '" + name + "' has offset " + lho + " and size " + csize
                         + " beyond the data area (" + dirOffset + " bytes)");
             }
-            if (entries.put(name, new Entry(name, method, flags, csize, usize, lho)) != null) {
+            if (entries.put(name, new Entry(name, method, flags, crc, csize, usize, lho)) != null) {
                 throw new CheckpointException(file, "zip archive holds '" + name + "' twice");
             }
             p = extraEnd + commentLen;
@@ -187,7 +190,10 @@ final class ZipDirectory {
         return offset;
     }
 
-    /** An entry's whole content on the heap; refuses entries larger than {@code maxBytes}. */
+    /**
+     * An entry's whole content on the heap, its CRC-32 verified (so a damaged pickle is reported as such); refuses entries larger
+     * than {@code maxBytes}. Mapped entries are not verified: that would read gigabytes of weights up front.
+     */
     byte[] readFully(Entry e, long maxBytes) throws IOException {
         if (e.size() > maxBytes) {
             throw new CheckpointException(file, "zip entry '" + e.name() + "' is " + e.size() + " bytes, more than the "
@@ -196,6 +202,12 @@ final class ZipDirectory {
         ByteBuffer b = readAt(file, channel, dataOffset(e), (int) e.size());
         byte[] out = new byte[b.remaining()];
         b.get(out);
+        CRC32 crc = new CRC32();
+        crc.update(out);
+        if ((int) crc.getValue() != e.crc()) {
+            throw new CheckpointException(file, String.format(Locale.ROOT, "zip entry '%s' is damaged: CRC-32 %08x, directory says %08x",
+                    e.name(), (int) crc.getValue(), e.crc()));
+        }
         return out;
     }
 
