@@ -220,11 +220,15 @@ public final class PtCheckpoint implements AutoCloseable {
     RawTensor read(PtTensor t) throws IOException {
         ByteBuffer storage = storage(t.storageKey());
         int elem = t.dtype().byteSize();
-        long bytes = t.numel() * elem; // within the storage (checked when the tensor was rebuilt), so under 2 GiB
         ByteBuffer data;
-        if (t.isContiguous()) {
-            data = storage.slice((int) (t.storageOffset() * elem), (int) bytes);
+        if (t.isContiguous()) { // within the mapped storage (checked when the tensor was rebuilt), so under 2 GiB
+            data = storage.slice((int) (t.storageOffset() * elem), (int) (t.numel() * elem));
         } else {
+            // a view may be larger than its storage (stride 0 repeats elements); its copy must fit in one Java buffer
+            if (t.numel() > (Integer.MAX_VALUE - 8) / elem) {
+                throw new CheckpointException(file, "tensor " + t + " has " + t.numel() + " elements; a strided copy over 2 GiB "
+                        + "is not supported");
+            }
             data = StridedCopy.gather(storage, elem, t.storageOffset(), t.shape(), t.stride());
         }
         if (bigEndian && elem > 1) {

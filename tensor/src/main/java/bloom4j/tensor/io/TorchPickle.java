@@ -105,6 +105,10 @@ final class TorchPickle implements Unpickler.Environment {
         }
         ZipDirectory.Entry e = zip.get(root + "data/" + key);
         if (e == null) throw new CheckpointException(file, "storage record " + root + "data/" + key + " is missing from the archive");
+        if (!e.stored()) {
+            throw new CheckpointException(file, "storage record " + e.name() + " is compressed (method " + e.method() + "); torch.save "
+                    + "writes uncompressed records so that they can be memory-mapped - re-pack the archive without compression");
+        }
         StorageRef ref = new StorageRef(key, dtype, numel);
         long expected;
         try {
