@@ -20,7 +20,10 @@ import java.util.zip.Deflater;
  * pushes later entries past 4 GiB, or DEFLATE-compressed entries.
  */
 final class TorchZipWriter {
-    private record Item(String name, byte[] data, long gapBefore) {}
+    /** An entry: its bytes, or (data null) {@code sparseSize} unwritten zero bytes with a dummy CRC. */
+    private record Item(String name, byte[] data, long sparseSize, long gapBefore) {
+        long size() { return data == null ? sparseSize : data.length; }
+    }
 
     private final List<Item> items = new ArrayList<>();
     private final Set<String> deflated = new HashSet<>();
@@ -29,7 +32,14 @@ final class TorchZipWriter {
 
     /** Adds an entry (full name, including the root folder). */
     TorchZipWriter add(String name, byte[] data) {
-        items.add(new Item(name, data, pendingGap));
+        items.add(new Item(name, data, 0, pendingGap));
+        pendingGap = 0;
+        return this;
+    }
+
+    /** Adds an entry of {@code size} zero bytes left unwritten (a sparse region), for multi-gigabyte records; CRC not set. */
+    TorchZipWriter addSparse(String name, long size) {
+        items.add(new Item(name, null, size, pendingGap));
         pendingGap = 0;
         return this;
     }
@@ -62,9 +72,10 @@ final class TorchZipWriter {
                 pos += it.gapBefore();
                 byte[] name = it.name().getBytes(StandardCharsets.UTF_8);
                 boolean deflate = deflated.contains(it.name());
-                byte[] payload = deflate ? deflate(it.data()) : it.data();
+                byte[] payload = it.data() == null ? null : deflate ? deflate(it.data()) : it.data();
+                long csize = payload == null ? it.size() : payload.length;
                 CRC32 crc = new CRC32();
-                crc.update(it.data());
+                if (it.data() != null) crc.update(it.data());
                 long lho = pos;
                 int pad = (int) ((64 - (lho + 30 + name.length + 4) % 64) % 64);
                 ByteBuffer local = ByteBuffer.allocate(30 + name.length + 4 + pad).order(ByteOrder.LITTLE_ENDIAN);
@@ -74,21 +85,21 @@ final class TorchZipWriter {
                         .put((byte) 'F').put((byte) 'B').putShort((short) pad);
                 for (int i = 0; i < pad; i++) local.put((byte) 'Z');
                 pos = put(ch, pos, local.flip());
-                pos = put(ch, pos, ByteBuffer.wrap(payload));
+                pos = payload == null ? pos + csize : put(ch, pos, ByteBuffer.wrap(payload));
                 ByteBuffer dd = ByteBuffer.allocate(zip64 ? 24 : 16).order(ByteOrder.LITTLE_ENDIAN);
                 dd.putInt(0x08074b50).putInt((int) crc.getValue());
-                if (zip64) dd.putLong(payload.length).putLong(it.data().length);
-                else dd.putInt(payload.length).putInt(it.data().length);
+                if (zip64) dd.putLong(csize).putLong(it.size());
+                else dd.putInt((int) csize).putInt((int) it.size());
                 pos = put(ch, pos, dd.flip());
 
                 central.putInt(0x02014b50).putShort((short) 45).putShort((short) (zip64 ? 45 : 20)).putShort((short) 0x0808)
                         .putShort((short) (deflate ? 8 : 0)).putShort((short) 0).putShort((short) 0).putInt((int) crc.getValue());
                 if (zip64) central.putInt(-1).putInt(-1);
-                else central.putInt(payload.length).putInt(it.data().length);
+                else central.putInt((int) csize).putInt((int) it.size());
                 central.putShort((short) name.length).putShort((short) (zip64 ? 28 : 0)).putShort((short) 0)
                         .putShort((short) 0).putShort((short) 0).putInt(0).putInt(zip64 ? -1 : (int) lho).put(name);
                 if (zip64) {
-                    central.putShort((short) 1).putShort((short) 24).putLong(it.data().length).putLong(payload.length).putLong(lho);
+                    central.putShort((short) 1).putShort((short) 24).putLong(it.size()).putLong(csize).putLong(lho);
                 }
             }
             long cdOffset = pos;
