@@ -107,14 +107,18 @@ public final class LightningCheckpoint implements AutoCloseable {
     private OptionalLong integer(String key) throws CheckpointException {
         Object v = top.get(key);
         if (v == null) return OptionalLong.empty();
-        if (!(v instanceof Long l)) throw new CheckpointException(checkpoint.file(), key + " is a " + Unpickler.typeName(v) + ", not an int");
+        if (!(v instanceof Long l)) {
+            throw new CheckpointException(checkpoint.file(), key + " is a " + Unpickler.typeName(v) + ", not an int");
+        }
         return OptionalLong.of(l);
     }
 
     private Optional<String> string(String key) throws CheckpointException {
         Object v = top.get(key);
         if (v == null) return Optional.empty();
-        if (!(v instanceof String s)) throw new CheckpointException(checkpoint.file(), key + " is a " + Unpickler.typeName(v) + ", not a str");
+        if (!(v instanceof String s)) {
+            throw new CheckpointException(checkpoint.file(), key + " is a " + Unpickler.typeName(v) + ", not a str");
+        }
         return Optional.of(s);
     }
 

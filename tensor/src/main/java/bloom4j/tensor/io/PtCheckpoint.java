@@ -65,7 +65,8 @@ public final class PtCheckpoint implements AutoCloseable {
         this.zip = ZipDirectory.read(file, channel);
         ZipDirectory.Entry pkl = findDataPkl();
         this.archiveRoot = pkl.name().substring(0, pkl.name().length() - "data.pkl".length());
-        if (zip.get(archiveRoot + "constants.pkl") != null || zip.entries().stream().anyMatch(e -> e.name().startsWith(archiveRoot + "code/"))) {
+        if (zip.get(archiveRoot + "constants.pkl") != null
+                || zip.entries().stream().anyMatch(e -> e.name().startsWith(archiveRoot + "code/"))) {
             throw new CheckpointException(file, "this is a TorchScript archive (torch.jit.save), not a torch.save checkpoint: "
                     + "load it in Python and torch.save(model.state_dict())");
         }
@@ -146,7 +147,9 @@ public final class PtCheckpoint implements AutoCloseable {
             walked.add(seg);
         }
         String where = walked.isEmpty() ? "the top level" : "'" + String.join("/", walked) + "'";
-        if (!(node instanceof Map<?, ?> m)) throw new CheckpointException(file, where + " is a " + Unpickler.typeName(node) + ", not a dict");
+        if (!(node instanceof Map<?, ?> m)) {
+            throw new CheckpointException(file, where + " is a " + Unpickler.typeName(node) + ", not a dict");
+        }
         for (Map.Entry<?, ?> e : m.entrySet()) {
             if (!(e.getValue() instanceof PtTensor)) {
                 String at = walked.isEmpty() ? keyName(e.getKey()) : String.join("/", walked) + "/" + keyName(e.getKey());

@@ -220,7 +220,9 @@ final class TorchPickle implements Unpickler.Environment {
     private long[] dims(Object o, String what) throws CheckpointException {
         Collection<?> c = o instanceof PyTuple t ? t.items() : o instanceof List<?> l ? l : null;
         if (c == null) throw new CheckpointException(file, what + " is a " + Unpickler.typeName(o) + ", not a tuple");
-        if (c.size() > MAX_DIMS) throw new CheckpointException(file, what + " has " + c.size() + " dimensions (at most " + MAX_DIMS + ")");
+        if (c.size() > MAX_DIMS) {
+            throw new CheckpointException(file, what + " has " + c.size() + " dimensions (at most " + MAX_DIMS + ")");
+        }
         long[] out = new long[c.size()];
         int i = 0;
         for (Object d : c) out[i++] = nonNegative(d, what);

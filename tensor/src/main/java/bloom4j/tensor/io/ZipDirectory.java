@@ -205,8 +205,8 @@ final class ZipDirectory {
         CRC32 crc = new CRC32();
         crc.update(out);
         if ((int) crc.getValue() != e.crc()) {
-            throw new CheckpointException(file, String.format(Locale.ROOT, "zip entry '%s' is damaged: CRC-32 %08x, directory says %08x",
-                    e.name(), (int) crc.getValue(), e.crc()));
+            throw new CheckpointException(file, String.format(Locale.ROOT,
+                    "zip entry '%s' is damaged: CRC-32 %08x, directory says %08x", e.name(), (int) crc.getValue(), e.crc()));
         }
         return out;
     }

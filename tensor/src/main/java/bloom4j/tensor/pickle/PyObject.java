@@ -49,7 +49,10 @@ public final class PyObject {
 
     public List<Object> listItems() { return listItems; }
 
-    /** Python's default {@code BUILD}: a dict state updates the attributes (copied, the pickle's dict may be shared); other states are kept as they are. */
+    /**
+     * Python's default {@code BUILD}: a dict state updates the attributes (copied: the pickle's dict may be shared); any other
+     * state is kept as it is.
+     */
     void build(Object newState) {
         if (newState instanceof Map<?, ?> add && (state == null || state instanceof LinkedHashMap)) {
             @SuppressWarnings("unchecked")

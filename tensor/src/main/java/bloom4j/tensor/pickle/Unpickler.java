@@ -46,7 +46,10 @@ public final class Unpickler {
 
     /** What the names in a pickle mean: the allow-list beyond the built-in containers, and the persistent-id resolver. */
     public interface Environment {
-        /** The kind of global {@code module.name} (module already normalised, {@code __builtin__} → {@code builtins}); null refuses it. */
+        /**
+         * The kind of global {@code module.name} (module already normalised, {@code __builtin__} → {@code builtins}); null refuses
+         * it.
+         */
         GlobalKind kind(String module, String name);
 
         /** Calls a {@link GlobalKind#CALLABLE} global with its positional arguments. */
