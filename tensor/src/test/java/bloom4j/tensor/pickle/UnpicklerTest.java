@@ -228,6 +228,15 @@ class UnpicklerTest {
     }
 
     @Test
+    void theNumberOfValuesAPickleMayCreateIsCapped() {
+        byte[] b = new byte[(int) Unpickler.MAX_ITEMS + 2];
+        Arrays.fill(b, (byte) 'N'); // one pushed None per byte
+        b[b.length - 1] = '.';
+        CheckpointException e = assertThrows(CheckpointException.class, () -> Unpickler.load(b, FILE, ENV));
+        assertTrue(e.getMessage().contains("more than " + Unpickler.MAX_ITEMS + " values"), e.getMessage());
+    }
+
+    @Test
     void randomBytesNeverEscapeAsUncheckedExceptions() {
         Random r = new Random(1234);
         byte[] base = PickleBytes.proto2().orderedDict().mark().str("w").global("test", "Opaque").mark().integer(1).flt(2.5)
