@@ -232,6 +232,20 @@ class SafeTensorsWriterTest {
     }
 
     @Test
+    void rewritesAFileFromItself() throws IOException {
+        // the source maps the old file while the new one is written beside it; the rename leaves that mapping intact
+        Path p = dir.resolve("x.safetensors");
+        SafeTensorsWriter.write(p, Map.of("w", new RawTensor(DType.F32, new long[] {2}, ByteBuffer.wrap(f32(1, 2)))), null);
+        try (SafeTensorsFile in = SafeTensorsFile.open(p)) {
+            SafeTensorsWriter.write(p, in, Map.of("format", "pt"));
+        }
+        try (SafeTensorsFile out = SafeTensorsFile.open(p)) {
+            assertArrayEquals(new float[] {1, 2}, out.load("w").toFloatVector());
+            assertEquals(Map.of("format", "pt"), out.metadata());
+        }
+    }
+
+    @Test
     void convertsASourceStreaming() throws IOException {
         Path src = dir.resolve("src.safetensors");
         SafeTensorsWriter.write(src, Map.of("w", new RawTensor(DType.F32, new long[] {2}, ByteBuffer.wrap(f32(1, 2)))), null);
