@@ -79,7 +79,10 @@ public enum DType {
     /** The torch dtype attribute name ({@code float32}), or null. */
     public String torchName() { return torchName; }
 
-    /** Parses a safetensors dtype string, case-sensitively as the reference reader does ({@code "f32"} is unknown); null if unknown. */
+    /**
+     * Parses a safetensors dtype string, case-sensitively as the reference reader does ({@code "f32"} is unknown);
+     * null if unknown.
+     */
     public static DType fromSafetensors(String s) {
         for (DType d : values()) if (d.name().equals(s)) return d;
         return null;

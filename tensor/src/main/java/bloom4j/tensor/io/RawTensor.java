@@ -72,7 +72,8 @@ public record RawTensor(DType dtype, long[] shape, ByteBuffer data) {
         if (dtype.nd4j() == target) return toINDArray();
         long count = numel();
         if (count > Integer.MAX_VALUE - 8) {
-            throw new UnsupportedOperationException("tensor of " + count + " elements is too large to convert; load it in its own dtype");
+            throw new UnsupportedOperationException("tensor of " + count + " elements is too large to convert; load it in its own "
+                    + "dtype");
         }
         int n = (int) count;
         switch (target) {

@@ -61,7 +61,7 @@ record SafeTensorsHeader(Map<String, String> metadata, List<Entry> entries) {
     };
 
     /**
-     * Parses and validates a header: {@code json} is the N header bytes, {@code dataSize} the file length minus 8 + N. Checks are
+     * Parses and validates a header: {@code json} is the N header bytes, {@code dataSize} the file length minus (8 + N). Checks are
      * those of the reference reader: a JSON object starting with '{' in valid UTF-8; per tensor exactly dtype, shape and
      * data_offsets, a known dtype, non-negative integer dimensions and offsets; {@code __metadata__} string to string only; no
      * duplicate names; offsets contiguous from 0 without holes or overlaps; each tensor's byte size matching its shape; the data
@@ -83,7 +83,9 @@ record SafeTensorsHeader(Map<String, String> metadata, List<Entry> entries) {
                     if (metadata != null) throw new CheckpointException(file, "header has two " + METADATA_KEY + " entries");
                     metadata = parseMetadata(file, p);
                 } else {
-                    if (entries.containsKey(key)) throw new CheckpointException(file, "tensor " + quote(key) + " appears twice in the header");
+                    if (entries.containsKey(key)) {
+                        throw new CheckpointException(file, "tensor " + quote(key) + " appears twice in the header");
+                    }
                     entries.put(key, parseEntry(file, p, key));
                 }
             }
@@ -122,7 +124,8 @@ record SafeTensorsHeader(Map<String, String> metadata, List<Entry> entries) {
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String key = p.currentName();
             if (p.nextToken() != JsonToken.VALUE_STRING) {
-                throw new CheckpointException(file, METADATA_KEY + " value of " + quote(key) + " must be a string, got " + describe(p));
+                throw new CheckpointException(file, METADATA_KEY + " value of " + quote(key) + " must be a string, got "
+                        + describe(p));
             }
             if (m.put(key, p.getText()) != null) {
                 throw new CheckpointException(file, METADATA_KEY + " has key " + quote(key) + " twice");
@@ -170,7 +173,8 @@ record SafeTensorsHeader(Map<String, String> metadata, List<Entry> entries) {
         }
         if (dtype == null || shape == null || offsets == null) {
             String missing = dtype == null ? "dtype" : shape == null ? "shape" : "data_offsets";
-            throw new CheckpointException(file, what + ": missing key '" + missing + "' (expected exactly dtype, shape and data_offsets)");
+            throw new CheckpointException(file, what + ": missing key '" + missing
+                    + "' (expected exactly dtype, shape and data_offsets)");
         }
         return new Entry(name, dtype, shape, offsets[0], offsets[1]);
     }
@@ -206,8 +210,8 @@ record SafeTensorsHeader(Map<String, String> metadata, List<Entry> entries) {
                 throw new CheckpointException(file, what + ": data_offsets [" + e.begin + ", " + e.end + "] end before they begin");
             }
             if (e.begin != expectedBegin) {
-                String prev = previous == null ? "the data section starts at 0" : "the previous tensor " + quote(previous) + " ends at "
-                        + expectedBegin;
+                String prev = previous == null ? "the data section starts at 0"
+                        : "the previous tensor " + quote(previous) + " ends at " + expectedBegin;
                 throw new CheckpointException(file, what + ": data_offsets begin at " + e.begin + ", expected " + expectedBegin + " ("
                         + prev + (e.begin < expectedBegin ? "; tensors overlap)" : "; a hole is not allowed)"));
             }
@@ -229,8 +233,8 @@ record SafeTensorsHeader(Map<String, String> metadata, List<Entry> entries) {
             previous = e.name;
         }
         if (expectedBegin != dataSize) {
-            throw new CheckpointException(file, "the tensors' data ends at byte " + expectedBegin + " of the data section, but the file "
-                    + "has " + dataSize + " bytes after the header (8 + header length + data end must equal the file length)");
+            throw new CheckpointException(file, "the tensors' data ends at byte " + expectedBegin + " of the data section, but the "
+                    + "file has " + dataSize + " bytes after the header (8 + header length + data end must equal the file length)");
         }
     }
 

@@ -1,6 +1,7 @@
 package bloom4j.tensor.io;
 
 import bloom4j.tensor.DType;
+import bloom4j.tensor.Floats;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -51,8 +52,8 @@ class RawTensorTest {
             switch (t) {
                 case BOOL, U8, I8 -> b.put((byte) (long) x);
                 case I16, U16 -> b.putShort((short) (long) x);
-                case F16 -> b.putShort(bloom4j.tensor.Floats.floatToF16((float) x));
-                case BF16 -> b.putShort(bloom4j.tensor.Floats.floatToBf16((float) x));
+                case F16 -> b.putShort(Floats.floatToF16((float) x));
+                case BF16 -> b.putShort(Floats.floatToBf16((float) x));
                 case I32, U32 -> b.putInt((int) (long) x);
                 case F32 -> b.putFloat((float) x);
                 case F64 -> b.putDouble(x);
@@ -132,11 +133,12 @@ class RawTensorTest {
             for (INDArray a : new INDArray[] {f, d, h, bf}) assertArrayEquals(new long[] {2, 2}, a.shape());
             for (int i = 0; i < 4; i++) {
                 float asFloat = (float) v[i];
-                assertEquals(Float.floatToIntBits(asFloat), Float.floatToIntBits(f.getFloat(i / 2, i % 2)), t + " to FLOAT [" + i + "]");
+                assertEquals(Float.floatToIntBits(asFloat), Float.floatToIntBits(f.getFloat(i / 2, i % 2)),
+                        t + " to FLOAT [" + i + "]");
                 assertEquals(v[i], d.getDouble(i / 2, i % 2), 0.0, t + " to DOUBLE [" + i + "]");
-                assertEquals(bloom4j.tensor.Floats.floatToF16(asFloat), h.data().asNio().order(ByteOrder.LITTLE_ENDIAN).getShort(i * 2),
+                assertEquals(Floats.floatToF16(asFloat), h.data().asNio().order(ByteOrder.LITTLE_ENDIAN).getShort(i * 2),
                         t + " to HALF [" + i + "]");
-                assertEquals(bloom4j.tensor.Floats.floatToBf16(asFloat), bf.data().asNio().order(ByteOrder.LITTLE_ENDIAN).getShort(i * 2),
+                assertEquals(Floats.floatToBf16(asFloat), bf.data().asNio().order(ByteOrder.LITTLE_ENDIAN).getShort(i * 2),
                         t + " to BFLOAT16 [" + i + "]");
             }
         }

@@ -11,6 +11,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -143,7 +144,7 @@ class SafeTensorsWriterTest {
             }
             assertEquals(Map.of("k", "v"), f.metadata());
             // every tensor is naturally aligned in the file (data start 8 + N is a multiple of 8, wide types first)
-            long headerLength = ByteBuffer.wrap(Files.readAllBytes(p), 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+            long headerLength = ByteBuffer.wrap(Files.readAllBytes(p), 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
             assertEquals(0, headerLength % 8);
         }
     }

@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +27,7 @@ class ShardedSafeTensorsTest {
     /** A U8 tensor of {@code n} bytes, each {@code fill}. */
     private static RawTensor bytes(int n, int fill) {
         byte[] b = new byte[n];
-        java.util.Arrays.fill(b, (byte) fill);
+        Arrays.fill(b, (byte) fill);
         return new RawTensor(DType.U8, new long[] {n}, ByteBuffer.wrap(b));
     }
 
@@ -183,7 +184,7 @@ class ShardedSafeTensorsTest {
         shardedModel();
         Path s2 = dir.resolve(shard(2, 2));
         byte[] b = Files.readAllBytes(s2);
-        Files.write(s2, java.util.Arrays.copyOf(b, b.length - 1));
+        Files.write(s2, Arrays.copyOf(b, b.length - 1));
         CheckpointException e = assertThrows(CheckpointException.class, () -> SafeTensors.open(dir).close());
         assertEquals(s2, e.file());
     }
