@@ -2,8 +2,6 @@ package bloom4j.tensor;
 
 import org.nd4j.linalg.api.buffer.DataType;
 
-import java.util.Locale;
-
 /**
  * Element types of checkpoint tensors, named as in the safetensors header ({@code "F32"}, {@code "BF16"}, ...).
  *
@@ -81,14 +79,13 @@ public enum DType {
     /** The torch dtype attribute name ({@code float32}), or null. */
     public String torchName() { return torchName; }
 
-    /** Parses a safetensors dtype string; null if unknown. */
+    /**
+     * Parses a safetensors dtype string, case-sensitively as the reference reader does ({@code "f32"} is unknown);
+     * null if unknown.
+     */
     public static DType fromSafetensors(String s) {
-        if (s == null) return null;
-        try {
-            return valueOf(s.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
+        for (DType d : values()) if (d.name().equals(s)) return d;
+        return null;
     }
 
     /** Maps a torch legacy storage class name ({@code HalfStorage}) to a dtype; null if unknown. */
