@@ -1,6 +1,7 @@
 package bloom4j.convert;
 
 import bloom4j.tensor.DType;
+import bloom4j.tensor.TensorInfo;
 import bloom4j.tensor.io.Checkpoints;
 import bloom4j.tensor.io.RawTensor;
 import bloom4j.tensor.io.RawTensors;
@@ -29,6 +30,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.LongConsumer;
 
 /**
  * Turns upstream PyTorch checkpoints (.pt/.pth/.bin, Lightning .ckpt, safetensors) into a bloom4j model folder:
@@ -68,21 +71,21 @@ public final class Converter {
             JsonNode upstream = o.upstreamConfig() == null ? null : readConfig(o.upstreamConfig());
 
             staging = AtomicFiles.stagingDirFor(o.output());
-            Map<String, RawTensor> converted = new LinkedHashMap<>();
-            long elements = 0, bytes = 0;
-            try (Progress bar = showProgress ? Progress.start("convert", owner.size(), "tensors") : Progress.silent()) {
-                for (Map.Entry<String, TensorSource> e : owner.entrySet()) {
-                    RawTensor t = RawTensors.castFloating(e.getValue().raw(e.getKey()), o.dtype());
-                    converted.put(e.getKey(), t);
-                    elements += t.numel();
-                    bytes += t.data().remaining();
-                    bar.step(1);
-                }
-            }
+            MergedSource merged = new MergedSource(owner, o.dtype());
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("format", "pt");
             meta.put("bloom4j_model_type", kind.id());
-            List<Path> files = SafeTensorsWriter.writeSharded(staging, converted, meta, o.maxShardBytes());
+            List<Path> files;
+            try (Progress bar = showProgress ? Progress.start("convert", owner.size(), "tensors") : Progress.silent()) {
+                merged.onRead(bar::step);
+                files = SafeTensorsWriter.writeSharded(staging, merged, meta, o.maxShardBytes());
+            }
+            long elements = 0, bytes = 0;
+            for (String n : merged.names()) {
+                TensorInfo i = merged.info(n);
+                elements += i.numel();
+                bytes += i.byteSize();
+            }
 
             AtomicFiles.writeString(staging.resolve("config.json"), JSON.writeValueAsString(config(kind, o.dtype(), upstream)));
             AtomicFiles.writeString(staging.resolve("provenance.json"),
@@ -97,7 +100,49 @@ public final class Converter {
         }
     }
 
-    private static ModelKind resolveKind(ModelKind asked, ModelKind detected, java.util.Set<String> names) throws IOException {
+    /**
+     * The tensors of all sources as one, in source order, floating tensors cast to the target dtype as each is read: the writer
+     * pulls one tensor at a time, so converting never holds the whole model in memory.
+     */
+    private static final class MergedSource implements TensorSource {
+        private final Map<String, TensorSource> owner;
+        private final DType dtype;
+        private final List<String> names;
+        private LongConsumer onRead = n -> { };
+
+        MergedSource(Map<String, TensorSource> owner, DType dtype) {
+            this.owner = owner;
+            this.dtype = dtype;
+            this.names = List.copyOf(owner.keySet());
+        }
+
+        void onRead(LongConsumer c) { onRead = c; }
+
+        @Override public String description() { return "sources " + owner.values().stream().distinct().map(TensorSource::description).toList(); }
+
+        @Override public List<String> names() { return names; }
+
+        @Override public TensorInfo info(String name) throws IOException {
+            TensorInfo i = source(name).info(name);
+            return i.dtype().isFloatingPoint() ? new TensorInfo(name, dtype, i.shape()) : i;
+        }
+
+        @Override public RawTensor raw(String name) throws IOException {
+            RawTensor t = RawTensors.castFloating(source(name).raw(name), dtype);
+            onRead.accept(1);
+            return t;
+        }
+
+        private TensorSource source(String name) throws IOException {
+            TensorSource s = owner.get(name);
+            if (s == null) throw new IOException("no tensor '" + name + "' in " + description());
+            return s;
+        }
+
+        @Override public void close() { /* the sources are closed by the converter */ }
+    }
+
+    private static ModelKind resolveKind(ModelKind asked, ModelKind detected, Set<String> names) throws IOException {
         if (asked == null) return detected;
         if (asked.score(names) == 0 && asked != ModelKind.GENERIC) {
             throw new IOException("--model " + asked.id() + " does not match the checkpoint: none of its " + names.size()

@@ -8,15 +8,14 @@ import bloom4j.convert.Inspector;
 import bloom4j.tensor.DType;
 import bloom4j.tensor.io.Checkpoints;
 import bloom4j.tensor.io.TensorSource;
+import bloom4j.tensor.parity.Fixture;
 import bloom4j.tensor.parity.ParityRunner;
 import bloom4j.tensor.util.AtomicFiles;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 
@@ -27,10 +26,6 @@ import java.util.Locale;
  * runs the checkpoint-format parity fixture (every tensor of .pt/.ckpt files against PyTorch's own values).
  */
 public final class Quickstart {
-    /** The checkpoint-format fixture shipped in the tensor jar, unpacked under {@code <out>/fixture}. */
-    static final String RESOURCE_DIR = "/bloom4j/fixtures/pt-formats/";
-    static final List<String> FIXTURE_FILES = List.of("fixture.json", "io.safetensors", "model.pt", "lightning.ckpt",
-            "lightning_omegaconf.ckpt", "dtypes.pt", "dtypes_extra.pt", "views.pt", "nested.pt");
     private static final String MARKER = ".bloom4j-quickstart";
 
     private Quickstart() {}
@@ -38,7 +33,7 @@ public final class Quickstart {
     /** Runs the demo in {@code out} (created; a previous quickstart output there is replaced). Returns true when all checks pass. */
     public static boolean run(Path out, PrintStream log) throws Exception {
         prepare(out);
-        Path fixture = unpack(out.resolve("fixture"));
+        Path fixture = Fixture.unpackBundled("pt-formats", out.resolve("fixture"));
         Path checkpoint = fixture.resolve("model.pt");
 
         log.println("== 1/4 inspect the bundled PyTorch checkpoint " + checkpoint);
@@ -67,7 +62,7 @@ public final class Quickstart {
     private static boolean sameTensors(Path checkpoint, Path model, PrintStream log) throws IOException {
         int differing = 0;
         try (TensorSource a = Checkpoints.open(checkpoint); TensorSource b = Checkpoints.open(model)) {
-            if (!a.names().equals(b.names())) {
+            if (!new java.util.TreeSet<>(a.names()).equals(new java.util.TreeSet<>(b.names()))) {
                 log.println("   names differ: " + a.names() + " vs " + b.names());
                 return false;
             }
@@ -96,16 +91,5 @@ public final class Quickstart {
         }
         Files.createDirectories(out);
         Files.writeString(out.resolve(MARKER), "made by bloom4j quickstart; safe to delete\n");
-    }
-
-    private static Path unpack(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        for (String f : FIXTURE_FILES) {
-            try (InputStream in = Quickstart.class.getResourceAsStream(RESOURCE_DIR + f)) {
-                if (in == null) throw new IOException("bundled quickstart file " + RESOURCE_DIR + f + " is missing from the jar");
-                Files.copy(in, dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-        return dir;
     }
 }

@@ -1,6 +1,6 @@
 package bloom4j.tensor.cli;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 
@@ -14,13 +14,14 @@ public final class CliSupport {
 
     private CliSupport() {}
 
-    public static int report(Throwable e, PrintStream err) {
+    public static int report(Throwable e, PrintWriter err) {
         err.println("error: " + describe(e));
         for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
             if (c.getMessage() != null && !describe(e).contains(c.getMessage())) err.println("  caused by: " + describe(c));
         }
         if ("1".equals(System.getenv("BLOOM4J_DEBUG"))) e.printStackTrace(err);
         else err.println("  (set BLOOM4J_DEBUG=1 for a stack trace)");
+        err.flush();
         return e instanceof IllegalArgumentException ? EXIT_USAGE : EXIT_FAILURE;
     }
 

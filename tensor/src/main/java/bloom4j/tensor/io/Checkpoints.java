@@ -61,7 +61,7 @@ public final class Checkpoints {
     public static TensorSource open(Path path) throws IOException {
         return switch (detect(path)) {
             case SAFETENSORS -> SafeTensorsFile.open(path);
-            case SAFETENSORS_SHARDED, MODEL_FOLDER -> ShardedSafeTensors.open(path);
+            case SAFETENSORS_SHARDED, MODEL_FOLDER -> SafeTensors.open(path);
             case TORCH_ZIP -> PtCheckpoint.openStateDict(path);
             case TORCH_LEGACY -> throw new CheckpointException(path,
                     "legacy torch.save format (torch < 1.6) is not supported: re-save it with torch >= 1.6");

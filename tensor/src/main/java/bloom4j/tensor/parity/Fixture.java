@@ -8,8 +8,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -38,6 +40,30 @@ public final class Fixture implements AutoCloseable {
         this.kind = k.asText();
         JsonNode t = json.path("tolerance");
         this.tolerance = new Tolerance(t.path("atol").asDouble(0), t.path("rtol").asDouble(0));
+    }
+
+    /**
+     * Copies a fixture shipped on the classpath under {@code /bloom4j/fixtures/<name>/} into {@code dest}: fixture.json, its
+     * checkpoint, its io file and every file named under {@code extra_files}. Returns {@code dest}.
+     */
+    public static Path unpackBundled(String name, Path dest) throws IOException {
+        String base = "/bloom4j/fixtures/" + name + "/";
+        Files.createDirectories(dest);
+        copyResource(base + "fixture.json", dest.resolve("fixture.json"));
+        JsonNode json = JSON.readTree(dest.resolve("fixture.json").toFile());
+        List<String> files = new ArrayList<>();
+        files.add(json.path("checkpoint").asText("model.pt"));
+        files.add(json.path("io").asText("io.safetensors"));
+        files.addAll(fieldNames(json.path("extra_files")));
+        for (String f : files) copyResource(base + f, dest.resolve(f));
+        return dest;
+    }
+
+    private static void copyResource(String resource, Path to) throws IOException {
+        try (InputStream in = Fixture.class.getResourceAsStream(resource)) {
+            if (in == null) throw new IOException("bundled fixture file " + resource + " is missing from the classpath");
+            Files.copy(in, to, StandardCopyOption.REPLACE_EXISTING);
+        }
     }
 
     /** Reads {@code dir/fixture.json}; the io file is opened on first use. */

@@ -13,10 +13,15 @@ import java.util.function.Consumer;
 /** The comparisons of one parity run: one {@link Line} per output, PASS only when every line passes. */
 public final class ParityReport {
 
-    /** One compared output. {@code maxRel} is over elements whose reference is non-zero. */
-    public record Line(String name, double maxAbs, double maxRel, boolean pass, String detail) {
+    /**
+     * One compared output. {@code maxRel} is over elements whose reference is non-zero. A line that is not an array comparison
+     * (a count, a round trip, an expected error) is {@code numeric == false} and prints without error figures.
+     */
+    public record Line(String name, boolean numeric, double maxAbs, double maxRel, boolean pass, String detail) {
         @Override public String toString() {
-            String s = String.format(Locale.ROOT, "%-48s max_abs=%.3e max_rel=%.3e %s", name, maxAbs, maxRel, pass ? "PASS" : "FAIL");
+            String s = numeric
+                    ? String.format(Locale.ROOT, "%-48s max_abs=%.3e max_rel=%.3e %s", name, maxAbs, maxRel, pass ? "PASS" : "FAIL")
+                    : String.format(Locale.ROOT, "%-48s %s", name, pass ? "PASS" : "FAIL");
             return detail == null || detail.isEmpty() ? s : s + "  (" + detail + ")";
         }
     }
@@ -37,9 +42,9 @@ public final class ParityReport {
 
     /** Compares {@code |a-b| <= atol + rtol*|b|} element-wise; shapes must be equal; integer references exactly. */
     public Line compare(String name, INDArray actual, INDArray expected, Tolerance tol) {
-        if (actual == null) return add(new Line(name, Double.NaN, Double.NaN, false, "no output produced"));
+        if (actual == null) return add(new Line(name, true, Double.NaN, Double.NaN, false, "no output produced"));
         if (!Arrays.equals(actual.shape(), expected.shape())) {
-            return add(new Line(name, Double.NaN, Double.NaN, false,
+            return add(new Line(name, true, Double.NaN, Double.NaN, false,
                     "shape " + Arrays.toString(actual.shape()) + ", expected " + Arrays.toString(expected.shape())));
         }
         boolean exact = !expected.dataType().isFPType();
@@ -61,12 +66,12 @@ public final class ParityReport {
         }
         String detail = bad == 0 ? "" : bad + " of " + a.length + " elements outside " + t + "; first at flat index " + firstBad
                 + ": got " + a[firstBad] + ", expected " + b[firstBad];
-        return add(new Line(name, maxAbs, maxRel, bad == 0, detail));
+        return add(new Line(name, true, maxAbs, maxRel, bad == 0, detail));
     }
 
     /** Records a check that is not an array comparison (a count, a file round trip, an error that must be raised). */
     public Line check(String name, boolean pass, String detail) {
-        return add(new Line(name, 0, 0, pass, detail));
+        return add(new Line(name, false, 0, 0, pass, detail));
     }
 
     private Line add(Line l) {

@@ -9,6 +9,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
@@ -26,6 +27,7 @@ public final class AtomicFiles {
         Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".partial");
         try {
             Files.writeString(tmp, text, StandardCharsets.UTF_8);
+            makeReadable(tmp, "rw-r--r--");
             move(tmp, target, true);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
@@ -49,7 +51,19 @@ public final class AtomicFiles {
             }
         }
         Files.createDirectories(abs.getParent());
-        return Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".partial-");
+        Path staging = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".partial-");
+        makeReadable(staging, "rwxr-xr-x");
+        return staging;
+    }
+
+    /**
+     * Temp files and folders are created private (0600/0700); a published result gets the usual 0644/0755 instead, so other users
+     * and services can read a model folder.
+     */
+    public static void makeReadable(Path p, String posixPermissions) throws IOException {
+        if (Files.getFileStore(p).supportsFileAttributeView("posix")) {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(posixPermissions));
+        }
     }
 
     /** Renames the finished staging folder to {@code target} (an empty {@code target} folder is replaced). */

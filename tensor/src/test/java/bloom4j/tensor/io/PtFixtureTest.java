@@ -48,7 +48,7 @@ class PtFixtureTest {
     }
 
     static Path fixtureDir() throws URISyntaxException {
-        return Path.of(PtFixtureTest.class.getResource("/fixtures/pt-formats/fixture.json").toURI()).getParent();
+        return Path.of(PtFixtureTest.class.getResource("/bloom4j/fixtures/pt-formats/fixture.json").toURI()).getParent();
     }
 
     @ParameterizedTest

@@ -219,7 +219,7 @@ class SafeTensorsFileTest {
     @Test
     void readsThePtFormatsFixture() throws IOException {
         Path p = dir.resolve("io.safetensors");
-        try (InputStream in = getClass().getResourceAsStream("/fixtures/pt-formats/io.safetensors")) {
+        try (InputStream in = getClass().getResourceAsStream("/bloom4j/fixtures/pt-formats/io.safetensors")) {
             Files.copy(in, p);
         }
         try (SafeTensorsFile f = SafeTensorsFile.open(p)) {

@@ -46,7 +46,7 @@ class SafeTensorsFuzzTest {
     }
 
     private byte[] fixture() throws IOException {
-        try (InputStream in = getClass().getResourceAsStream("/fixtures/pt-formats/io.safetensors")) {
+        try (InputStream in = getClass().getResourceAsStream("/bloom4j/fixtures/pt-formats/io.safetensors")) {
             return in.readAllBytes();
         }
     }
