@@ -3,6 +3,8 @@ package bloom4j.nn;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Multi-head self-attention with grouped-query support, eager softmax attention, optional rotary embedding and KV cache.
@@ -19,13 +21,23 @@ import org.nd4j.autodiff.samediff.SameDiff;
  *   y       = out(o as rows)                   [B·T, hidden]
  * </pre>
  *
- * <p>Grouped-query attention without copying K/V: head h uses kv head h / groups (HF {@code repeat_kv}), so q {@code [B, H, T, dh]}
- * is viewed as {@code [B, Hkv, groups·T, dh]} and multiplied against each kv head once. The scale is applied to q rather than to the
- * scores (fewer elements; identical for power-of-two head widths).
+ * <p>Op count matters: SameDiff costs tens of µs per op per call, which dominates single-token decoding. So:
+ * <ul>
+ *   <li>a fused projection (one matmul to q | k | v rows) is rotated in one pass, with per-head tables that also apply the softmax scale
+ *       to q and leave v alone ({@link RotaryEmbedding.Tables#applyFused}), then permuted once and split. {@link #separate} fuses the
+ *       three weights into one frozen constant when none of them is trainable; trainable (or LoRA-wrapped) projections stay separate;</li>
+ *   <li>grouped-query attention does not copy K/V: head h uses kv head h / groups (HF {@code repeat_kv}), so q {@code [B, H, T, dh]}
+ *       is viewed as {@code [B, Hkv, groups·T, dh]} and multiplied against each kv head once (the mask is tiled to match, once per
+ *       graph, by {@link AttentionContext});</li>
+ *   <li>the scale multiplies q, not the scores (fewer elements; identical for power-of-two head widths).</li>
+ * </ul>
  */
 public final class Attention {
 
-    /** The projection part: rows {@code [B·T, hidden]} to q {@code [B·T, H·dh]}, k and v {@code [B·T, Hkv·dh]}. */
+    /**
+     * The projection part: rows {@code [B·T, hidden]} to either one fused array {@code [B·T, (H + 2·Hkv)·dh]} laid out q | k | v, or
+     * three arrays q {@code [B·T, H·dh]}, k and v {@code [B·T, Hkv·dh]}.
+     */
     public interface Projection {
         SDVariable[] project(SDVariable x);
     }
@@ -45,14 +57,37 @@ public final class Attention {
         return separate(s, d, qkvBias, outBias, "q_proj", "k_proj", "v_proj", "o_proj");
     }
 
-    /** Separate q/k/v projections under the given names (relative to {@code s}). */
+    /**
+     * Separate q/k/v projections under the given names (relative to {@code s}). When the trainability policy freezes all of them, the
+     * weights (and biases) are concatenated at load time into one constant named {@code <s>.<q>+<k>+<v>.weight} (and {@code .bias}),
+     * the source keys still counting as consumed; otherwise each is its own variable under its checkpoint key.
+     */
     public static Attention separate(Scope s, AttentionDims d, boolean qkvBias, boolean outBias,
                                      String q, String k, String v, String o) {
+        Linear lo = Linear.load(s.pp(o), d.qDim(), d.hidden(), outBias);
+        String[] names = {q, k, v};
+        boolean frozen = true;
+        for (String n : names) {
+            frozen &= !s.pp(n).trainable("weight") && !(qkvBias && s.pp(n).trainable("bias"));
+        }
+        if (frozen) {
+            long[] rows = {d.qDim(), d.kvDim(), d.kvDim()};
+            INDArray[] w = new INDArray[3];
+            INDArray[] b = new INDArray[3];
+            for (int i = 0; i < 3; i++) {
+                w[i] = s.pp(names[i]).array("weight", rows[i], d.hidden());
+                if (qkvBias) b[i] = s.pp(names[i]).array("bias", rows[i]);
+            }
+            String fusedName = q + "+" + k + "+" + v;
+            Scope f = s.pp(fusedName);
+            Linear fused = Linear.of(f.derivedConstant("weight", Nd4j.concat(0, w)),
+                    qkvBias ? f.derivedConstant("bias", Nd4j.concat(0, b)) : null, d.hidden(), d.qDim() + 2L * d.kvDim());
+            return new Attention(d, x -> new SDVariable[] {fused.forwardRows(x)}, lo);
+        }
         Linear lq = Linear.load(s.pp(q), d.hidden(), d.qDim(), qkvBias);
         Linear lk = Linear.load(s.pp(k), d.hidden(), d.kvDim(), qkvBias);
         Linear lv = Linear.load(s.pp(v), d.hidden(), d.kvDim(), qkvBias);
-        Projection p = x -> new SDVariable[] {lq.forwardRows(x), lk.forwardRows(x), lv.forwardRows(x)};
-        return new Attention(d, p, Linear.load(s.pp(o), d.qDim(), d.hidden(), outBias));
+        return new Attention(d, x -> new SDVariable[] {lq.forwardRows(x), lk.forwardRows(x), lv.forwardRows(x)}, lo);
     }
 
     /**
@@ -61,14 +96,7 @@ public final class Attention {
      */
     public static Attention fused(Scope s, AttentionDims d, boolean qkvBias, boolean outBias, String qkvName, String outName) {
         Linear l = Linear.load(s.pp(qkvName), d.hidden(), d.qDim() + 2L * d.kvDim(), qkvBias);
-        Projection p = x -> {
-            SDVariable y = l.forwardRows(x);                                              // [N, qDim + 2·kvDim]
-            if (d.kvHeads() == d.heads()) return x.getSameDiff().split(y, 3, 1);          // three equal chunks
-            int a = d.qDim(), b = a + d.kvDim(), c = b + d.kvDim();                       // splitV has no gradient in M2.1
-            return new SDVariable[] {y.get(SDIndex.all(), SDIndex.interval(0, a)), y.get(SDIndex.all(), SDIndex.interval(a, b)),
-                    y.get(SDIndex.all(), SDIndex.interval(b, c))};
-        };
-        return new Attention(d, p, Linear.load(s.pp(outName), d.qDim(), d.hidden(), outBias));
+        return new Attention(d, x -> new SDVariable[] {l.forwardRows(x)}, Linear.load(s.pp(outName), d.qDim(), d.hidden(), outBias));
     }
 
     /** Any other projection (LoRA-wrapped linears, for instance). */
@@ -79,16 +107,9 @@ public final class Attention {
      * slot's past keys/values plus the current ones, and names the current ones as the slot's outputs.
      */
     public SDVariable forward(SDVariable x, AttentionContext ctx, KvCache.Slot cache) {
-        SeqShape seq = ctx.seq();
-        int h = dims.heads(), hkv = dims.kvHeads(), dh = dims.headDim();
         SDVariable[] p = qkv.project(x);
-        RotaryEmbedding.Tables rope = ctx.rope();
-        SDVariable q = rope != null ? rope.apply(p[0], h, seq) : seq.reshape(p[0], h, dh);      // [B, T, H, dh]
-        SDVariable k = rope != null ? rope.apply(p[1], hkv, seq) : seq.reshape(p[1], hkv, dh);  // [B, T, Hkv, dh]
-        SDVariable v = seq.reshape(p[2], hkv, dh);                                              // [B, T, Hkv, dh]
-        q = q.mul(dims.scale()).permute(0, 2, 1, 3);                                            // [B, H, T, dh]
-        k = k.permute(0, 2, 1, 3);                                                              // [B, Hkv, T, dh]
-        v = v.permute(0, 2, 1, 3);
+        SDVariable[] heads = p.length == 1 ? splitFused(p[0], ctx) : splitSeparate(p, ctx);   // [B, H|Hkv, T, dh]
+        SDVariable q = heads[0], k = heads[1], v = heads[2];
         if (cache != null) {
             SameDiff sd = x.getSameDiff();
             k.rename(cache.newKeyName());
@@ -96,9 +117,41 @@ public final class Attention {
             k = sd.concat(2, cache.pastKey(), k);                                               // [B, Hkv, S, dh]
             v = sd.concat(2, cache.pastValue(), v);
         }
-        SDVariable o = attend(q, k, v, ctx.maskFor(dims.groups()), dims, seq);                 // [B, H, T, dh]
+        SDVariable o = attend(q, k, v, ctx.maskFor(dims.groups()), dims, ctx.seq());           // [B, H, T, dh]
         o = o.permute(0, 2, 1, 3).reshape(-1, dims.qDim());                                   // [B·T, H·dh]
         return out.forwardRows(o);
+    }
+
+    /** q (scaled), k, v as heads {@code [B, H|Hkv, T, dh]} from one fused q | k | v array. */
+    private SDVariable[] splitFused(SDVariable qkv, AttentionContext ctx) {
+        SeqShape seq = ctx.seq();
+        int h = dims.heads(), hkv = dims.kvHeads(), all = h + 2 * hkv;
+        RotaryEmbedding.Tables rope = ctx.rope();
+        SDVariable x4 = rope != null ? rope.applyFused(qkv, h, hkv, dims.scale(), seq)             // q scaled and rotated, k rotated
+                : seq.reshape(qkv, all, dims.headDim());                                         // [B, T, H + 2·Hkv, dh]
+        x4 = x4.permute(0, 2, 1, 3);                                                             // [B, H + 2·Hkv, T, dh]
+        SDVariable[] qkvHeads;
+        if (h == hkv) {
+            qkvHeads = x4.getSameDiff().split(x4, 3, 1);
+        } else {   // splitV has no gradient in M2.1: three slices
+            qkvHeads = new SDVariable[] {
+                x4.get(SDIndex.all(), SDIndex.interval(0, h), SDIndex.all(), SDIndex.all()),
+                x4.get(SDIndex.all(), SDIndex.interval(h, h + hkv), SDIndex.all(), SDIndex.all()),
+                x4.get(SDIndex.all(), SDIndex.interval(h + hkv, all), SDIndex.all(), SDIndex.all())};
+        }
+        if (rope == null) qkvHeads[0] = qkvHeads[0].mul(dims.scale());
+        return qkvHeads;
+    }
+
+    /** q (scaled), k, v as heads {@code [B, H|Hkv, T, dh]} from three projections. */
+    private SDVariable[] splitSeparate(SDVariable[] p, AttentionContext ctx) {
+        SeqShape seq = ctx.seq();
+        int h = dims.heads(), hkv = dims.kvHeads(), dh = dims.headDim();
+        RotaryEmbedding.Tables rope = ctx.rope();
+        SDVariable q = rope != null ? rope.apply(p[0], h, seq) : seq.reshape(p[0], h, dh);      // [B, T, H, dh]
+        SDVariable k = rope != null ? rope.apply(p[1], hkv, seq) : seq.reshape(p[1], hkv, dh);  // [B, T, Hkv, dh]
+        SDVariable v = seq.reshape(p[2], hkv, dh);                                              // [B, T, Hkv, dh]
+        return new SDVariable[] {q.mul(dims.scale()).permute(0, 2, 1, 3), k.permute(0, 2, 1, 3), v.permute(0, 2, 1, 3)};
     }
 
     /**

@@ -25,6 +25,10 @@ import java.util.Map;
  * values into the buffer. Outputs are only T rows per layer, so nothing of size Tpast is handed back and reallocated per step. The
  * buffer doubles when full.
  *
+ * <p>Cost (DecodeStepBench in the test sources, FP32, B = 1, one OpenMP thread, this project's 2-core machine): a Llama-style
+ * block is 38 ops, decode costs about 40-50 µs per op, so 1.7 ms per layer at width 64 (69 ms/step for 36 layers) where the
+ * per-op overhead dominates; at width 1536 (ffn 6144) a step is about 28 ms per layer, bound by reading the fp32 weights.
+ *
  * <p>The positions of the new tokens are absolute: feed rotary tables for {@code length() .. length()+T-1} and the mask
  * {@link AttentionMask#causal(int, int, DataType) causal(T, length())}.
  *

@@ -64,6 +64,18 @@ public final class Params {
             }
             return existing;
         }
+        INDArray value = array(key, shape, init);
+        // The full dotted key is the SameDiff name: SameDiff's own name scopes join with '/' and not every overload honours them.
+        SDVariable v = isTrainable(key) ? sd.var(key, value) : sd.constant(key, value);
+        created.put(key, v);
+        return v;
+    }
+
+    /**
+     * The value of {@code key} as {@link #get} would create it, without adding it to the graph: for layers that merge frozen tensors at
+     * load time (fused projections). The key counts as consumed.
+     */
+    INDArray array(String key, long[] shape, Init init) {
         INDArray value;
         if (source.contains(key)) {
             long[] stored = source.shape(key);
@@ -90,9 +102,17 @@ public final class Params {
             throw new ParameterException(key, "'" + key + "' was made with shape " + Arrays.toString(value.shape()) + ", expected "
                     + Arrays.toString(shape));
         }
-        // The full dotted key is the SameDiff name: SameDiff's own name scopes join with '/' and not every overload honours them.
-        SDVariable v = options.trainable().test(key) ? sd.var(key, value) : sd.constant(key, value);
-        created.put(key, v);
+        return value;
+    }
+
+    /** Whether the trainability policy makes {@code key} a trainable variable. */
+    public boolean isTrainable(String key) { return options.trainable().test(key); }
+
+    /** Adds a frozen tensor derived from source tensors (a fused weight) under {@code name}, recorded with the parameters. */
+    SDVariable derivedConstant(String name, INDArray value) {
+        if (created.containsKey(name)) throw new ParameterException(name, "parameter '" + name + "' already exists");
+        SDVariable v = sd.constant(name, value);
+        created.put(name, v);
         return v;
     }
 

@@ -6,6 +6,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -137,19 +138,62 @@ public final class RotaryEmbedding {
 
     /**
      * The graph side of one rotary embedding: cos and sin {@code [1, T, 1, dh]} (or {@code [B, T, 1, dh]} for per-sequence positions)
-     * and the constant rotate_half matrix {@code [dh, dh]}. One instance serves every layer and both q and k.
+     * and the constant rotate_half matrix {@code [dh, dh]}. One instance serves every layer of a graph and both q and k.
      */
-    public record Tables(RotaryEmbedding rope, SDVariable cos, SDVariable sin, SDVariable rotateHalf) {
+    public static final class Tables {
+        private final RotaryEmbedding rope;
+        private final SDVariable cos;
+        private final SDVariable sin;
+        private final SDVariable rotateHalf;
+        private final Map<String, SDVariable[]> fused = new HashMap<>();
+
+        Tables(RotaryEmbedding rope, SDVariable cos, SDVariable sin, SDVariable rotateHalf) {
+            this.rope = rope;
+            this.cos = cos;
+            this.sin = sin;
+            this.rotateHalf = rotateHalf;
+        }
+
+        public RotaryEmbedding rope() { return rope; }
+
+        public SDVariable cos() { return cos; }
+
+        public SDVariable sin() { return sin; }
+
+        public SDVariable rotateHalf() { return rotateHalf; }
+
+        /** Rotates rows {@code x [B·T, H·dh]} and returns them as heads {@code [B, T, H, dh]}: {@code x·cos + rotate_half(x)·sin}. */
+        public SDVariable apply(SDVariable x, int heads, SeqShape seq) { return rotate(x, heads, seq, cos, sin); }
 
         /**
-         * Rotates rows {@code x [B·T, H·dh]} and returns them as heads {@code [B, T, H, dh]}: {@code x·cos + rotate_half(x)·sin}.
+         * Fused projection rows {@code [B·T, (H + 2·Hkv)·dh]} laid out q | k | v, returned as heads {@code [B, T, H + 2·Hkv, dh]} with
+         * q rotated and multiplied by {@code qScale}, k rotated and v untouched, in the same six ops as one rotation. The per-head
+         * tables (cos·a + b, sin·a with a = qScale | 1 | 0 and b = 0 | 0 | 1 per head) are built once per graph and head layout.
          */
-        public SDVariable apply(SDVariable x, int heads, SeqShape seq) {
+        public SDVariable applyFused(SDVariable qkv, int heads, int kvHeads, double qScale, SeqShape seq) {
+            int all = heads + 2 * kvHeads;
+            SDVariable[] cs = fused.computeIfAbsent(heads + "/" + kvHeads + "/" + qScale, k -> {
+                double[] a = new double[all];
+                double[] b = new double[all];
+                for (int h = 0; h < all; h++) {
+                    a[h] = h < heads ? qScale : h < heads + kvHeads ? 1 : 0;
+                    b[h] = h < heads + kvHeads ? 0 : 1;
+                }
+                SameDiff sd = cos.getSameDiff();
+                DataType dt = cos.dataType();
+                SDVariable va = sd.constant(Nd4j.create(a, new long[] {1, 1, all, 1}, 'c').castTo(dt));
+                SDVariable vb = sd.constant(Nd4j.create(b, new long[] {1, 1, all, 1}, 'c').castTo(dt));
+                return new SDVariable[] {cos.mul(va).add(vb), sin.mul(va)};                       // [1, T, H + 2·Hkv, dh]
+            });
+            return rotate(qkv, all, seq, cs[0], cs[1]);
+        }
+
+        private SDVariable rotate(SDVariable x, int heads, SeqShape seq, SDVariable c, SDVariable s) {
             int dh = rope.headDim;
             SameDiff sd = x.getSameDiff();
             SDVariable x4 = seq.reshape(x, heads, dh);                                        // [B, T, H, dh]
             SDVariable rot = seq.reshape(sd.mmul(x.reshape(-1, dh), rotateHalf), heads, dh);  // [B·T·H, dh]·[dh, dh] -> [B, T, H, dh]
-            return x4.mul(cos).add(rot.mul(sin));
+            return x4.mul(c).add(rot.mul(s));
         }
     }
 }

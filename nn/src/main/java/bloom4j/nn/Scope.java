@@ -78,6 +78,21 @@ public final class Scope {
     /** As {@link #param(String, long...)}, but if the source lacks the key it is created by {@code init} (and recorded as such). */
     public SDVariable param(String leaf, Init init, long... shape) { return params.get(key(leaf), shape.clone(), init); }
 
+    /** Whether the trainability policy makes {@code leaf} here trainable. */
+    public boolean trainable(String leaf) { return params.isTrainable(key(leaf)); }
+
+    /**
+     * The value of {@code leaf} (shape-checked, in the graph dtype, counted as consumed) without creating a graph variable, for
+     * layers that merge frozen tensors at load time; see {@link #derivedConstant}.
+     */
+    public INDArray array(String leaf, long... shape) { return params.array(key(leaf), shape.clone(), null); }
+
+    /**
+     * Adds a frozen tensor computed from source tensors (such as q/k/v weights concatenated into one) under the name {@code leaf}
+     * here. Its name is not a checkpoint key, so choose one that says what it was made from ({@code "q_proj+k_proj+v_proj.weight"}).
+     */
+    public SDVariable derivedConstant(String leaf, INDArray value) { return params.derivedConstant(key(leaf), value); }
+
     public SameDiff sd() { return params.sd(); }
 
     /** The graph's floating type (FLOAT for inference, DOUBLE for gradient checks). */

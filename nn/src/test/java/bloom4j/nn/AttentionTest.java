@@ -73,10 +73,16 @@ class AttentionTest {
         return Reference.of(w.get(NDArrayIndex.interval(from, to), NDArrayIndex.all()));
     }
 
+    /** Frozen weights take the fused q|k|v path, trainable ones the separate path: both must match the loops. */
     @Test void separateCausalGqaPartialRopeMatchesLoops() {
+        for (boolean trainable : new boolean[] {false, true}) separateCausalGqaPartialRope(trainable);
+    }
+
+    private static void separateCausalGqaPartialRope(boolean trainable) {
         AttentionDims d = new AttentionDims(10, 4, 2, 6);
         Map<String, INDArray> w = separateWeights(d, false);
-        Net net = new Net(w, d, false, true, 4, -1, false, DataType.DOUBLE, false);
+        Net net = new Net(w, d, false, true, 4, -1, false, DataType.DOUBLE, trainable);
+        assertEquals(trainable ? 4 : 2, net.scope.params().variables().size());   // frozen: fused q|k|v + o_proj
         INDArray xv = Rand.normal(31, 2, 5, d.hidden());
         INDArray got = net.sd.output(net.feed(xv, 0), net.y.name()).get(net.y.name());
         double[] want = Reference.selfAttention(Reference.of(xv), 2, 5, d.hidden(), 4, 2, 6, 4, BASE, true,
@@ -102,10 +108,20 @@ class AttentionTest {
 
     @Test void fusedGqaUnequalChunksMatchLoops() { checkFused(new AttentionDims(8, 4, 2, 2), 2); }
 
+    @Test void fusedWithoutRopeMatchesLoops() { checkFused(AttentionDims.mha(12, 3), 0); }
+
     @Test void separateCausalGqaGradient() {
         AttentionDims d = new AttentionDims(6, 4, 2, 4);
         Net net = new Net(separateWeights(d, true), d, false, true, 2, -1, false, DataType.DOUBLE, true);
         GradientCheck.of(net.sd, net.y).feed(net.feed(Rand.normal(33, 2, 3, d.hidden()), 0)).inputs("x").check();
+    }
+
+    /** Frozen base weights (the LoRA case) take the fused path; the gradient still reaches the input through it. */
+    @Test void frozenFusedGqaInputGradient() {
+        AttentionDims d = new AttentionDims(6, 4, 2, 4);
+        Net net = new Net(separateWeights(d, true), d, false, true, 2, -1, false, DataType.DOUBLE, false);
+        assertTrue(net.sd.variables().stream().noneMatch(v -> v.getVariableType() == org.nd4j.autodiff.samediff.VariableType.VARIABLE));
+        GradientCheck.of(net.sd, net.y).feed(net.feed(Rand.normal(36, 2, 3, d.hidden()), 0)).inputs("x").maxPerArray(36).check();
     }
 
     @Test void fusedBidirectionalGradient() {
@@ -115,12 +131,12 @@ class AttentionTest {
     }
 
     /** Prefill N tokens, then three single-token steps: each output equals the full causal recompute over N+3 tokens. */
-    private static void checkCache(long declaredBatch) {
+    private static void checkCache(long declaredBatch, boolean trainable) {
         AttentionDims d = new AttentionDims(16, 4, 2, 8);
         int b = 2, n = 5, steps = 3;
         Map<String, INDArray> w = separateWeights(d, false);
         w.replaceAll((k, v) -> v.castTo(DataType.FLOAT));
-        Net net = new Net(w, d, false, true, 4, declaredBatch, true, DataType.FLOAT, false);
+        Net net = new Net(w, d, false, true, 4, declaredBatch, true, DataType.FLOAT, trainable);
         INDArray xs = Rand.normal(35, b, n + steps, d.hidden()).castTo(DataType.FLOAT);
 
         KvCache full = new KvCache(List.of(net.slot), b, d, 16, DataType.FLOAT);
@@ -149,9 +165,11 @@ class AttentionTest {
         assertTrue(maxDiff < 1e-5, "incremental vs full: max |diff| " + maxDiff);
     }
 
-    @Test void kvCacheDecodeEqualsFullRecomputeDynamicShape() { checkCache(-1); }
+    @Test void kvCacheDecodeEqualsFullRecomputeDynamicShape() { checkCache(-1, false); }
 
-    @Test void kvCacheDecodeEqualsFullRecomputeFixedBatch() { checkCache(2); }
+    @Test void kvCacheDecodeEqualsFullRecomputeFixedBatch() { checkCache(2, false); }
+
+    @Test void kvCacheDecodeEqualsFullRecomputeSeparateProjections() { checkCache(2, true); }
 
     @Test void dimsValidate() {
         assertThrows(IllegalArgumentException.class, () -> new AttentionDims(8, 3, 2, 4));

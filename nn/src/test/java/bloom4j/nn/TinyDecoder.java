@@ -13,7 +13,7 @@ import java.util.Map;
 /**
  * A test fixture: a stack of Llama-named pre-norm blocks ({@code model.layers.i.input_layernorm}, {@code self_attn.q_proj}, ...,
  * {@code mlp.down_proj}) over inputs {@code x [B, T, hidden]}, causal, with rotary tables, an additive mask and optional KV-cache slots.
- * Weights come from the given source; absent ones are drawn from N(0, 0.3²).
+ * Weights come from the given source (see {@link #weights}).
  */
 public final class TinyDecoder {
 
@@ -29,11 +29,31 @@ public final class TinyDecoder {
     public final List<KvCache.Slot> slots = new ArrayList<>();
     public final Scope root;
 
+    /** Every weight of the stack under its Llama key, drawn from N(0, 0.3²) (norm gains around 1). */
+    public static Map<String, INDArray> weights(Config c, long seed, DataType dtype) {
+        Map<String, INDArray> m = new java.util.LinkedHashMap<>();
+        AttentionDims d = c.dims();
+        Init w = Init.normal(0.3, seed);
+        for (int i = 0; i < c.layers(); i++) {
+            String p = "model.layers." + i + ".";
+            m.put(p + "input_layernorm.weight", w.create(p + "input_layernorm.weight", new long[] {c.hidden()}, dtype).addi(1));
+            m.put(p + "self_attn.q_proj.weight", w.create(p + "q", new long[] {d.qDim(), c.hidden()}, dtype));
+            m.put(p + "self_attn.k_proj.weight", w.create(p + "k", new long[] {d.kvDim(), c.hidden()}, dtype));
+            m.put(p + "self_attn.v_proj.weight", w.create(p + "v", new long[] {d.kvDim(), c.hidden()}, dtype));
+            m.put(p + "self_attn.o_proj.weight", w.create(p + "o", new long[] {c.hidden(), d.qDim()}, dtype));
+            m.put(p + "post_attention_layernorm.weight", w.create(p + "post", new long[] {c.hidden()}, dtype).addi(1));
+            m.put(p + "mlp.gate_proj.weight", w.create(p + "gate", new long[] {c.ffn(), c.hidden()}, dtype));
+            m.put(p + "mlp.up_proj.weight", w.create(p + "up", new long[] {c.ffn(), c.hidden()}, dtype));
+            m.put(p + "mlp.down_proj.weight", w.create(p + "down", new long[] {c.hidden(), c.ffn()}, dtype));
+        }
+        return m;
+    }
+
     /** {@code batch} -1 for a dynamic batch; {@code cached} adds a KV-cache slot per layer. */
     public TinyDecoder(Config cfg, ParamSource source, LoadOptions options, long batch, boolean cached) {
         this.cfg = cfg;
         DataType dt = options.dtype();
-        root = Scope.root(sd, source, options.initMissing(Init.normal(0.3, 99)));
+        root = Scope.root(sd, source, options);
         x = sd.placeHolder("x", dt, batch, -1, cfg.hidden());
         rope = new RotaryEmbedding(cfg.headDim(), cfg.rotaryDim(), cfg.base());
         tables = rope.placeholders(sd, "rope", dt);
