@@ -131,8 +131,9 @@ class AttentionTest {
     }
 
     /** Prefill N tokens, then three single-token steps: each output equals the full causal recompute over N+3 tokens. */
-    private static void checkCache(long declaredBatch, boolean trainable) {
-        AttentionDims d = new AttentionDims(16, 4, 2, 8);
+    private static void checkCache(long declaredBatch, boolean trainable) { checkCache(new AttentionDims(16, 4, 2, 8), declaredBatch, trainable); }
+
+    private static void checkCache(AttentionDims d, long declaredBatch, boolean trainable) {
         int b = 2, n = 5, steps = 3;
         Map<String, INDArray> w = separateWeights(d, false);
         w.replaceAll((k, v) -> v.castTo(DataType.FLOAT));
@@ -170,6 +171,8 @@ class AttentionTest {
     @Test void kvCacheDecodeEqualsFullRecomputeFixedBatch() { checkCache(2, false); }
 
     @Test void kvCacheDecodeEqualsFullRecomputeSeparateProjections() { checkCache(2, true); }
+
+    @Test void kvCacheDecodeEqualsFullRecomputeMha() { checkCache(AttentionDims.mha(16, 2), -1, false); }
 
     @Test void dimsValidate() {
         assertThrows(IllegalArgumentException.class, () -> new AttentionDims(8, 3, 2, 4));
