@@ -63,6 +63,21 @@ class RotaryEmbeddingTest {
 
     @Test void partialRotaryMatchesRotateHalf() { checkAgainstReference(8, 4, 0, false); }
 
+    @Test void constantTablesEqualFedTables() {
+        RotaryEmbedding r = new RotaryEmbedding(8, 4, 20000);
+        SameDiff sd = SameDiff.create();
+        SDVariable x = sd.placeHolder("x", DataType.DOUBLE, 1, 6, 16);
+        SDVariable rows = x.reshape(-1, 16);
+        RotaryEmbedding.Tables fed = r.placeholders(sd, "fed", DataType.DOUBLE);
+        RotaryEmbedding.Tables fixed = r.constants(sd, "fixed", 0, 6, DataType.DOUBLE);
+        SeqShape seq = SeqShape.of(x);
+        SDVariable a = fed.apply(rows, 2, seq), b = fixed.apply(rows, 2, seq);
+        Map<String, INDArray> feed = new HashMap<>(r.feed(fed, 0, 6));
+        feed.put("x", Rand.normal(9, 1, 6, 16));
+        Map<String, INDArray> out = sd.output(feed, a.name(), b.name());
+        assertEquals(out.get(a.name()), out.get(b.name()));
+    }
+
     @Test void gradient() {
         RotaryEmbedding r = new RotaryEmbedding(6, 4, 100);
         SameDiff sd = SameDiff.create();

@@ -124,6 +124,17 @@ class ScopeTest {
         assertTrue(std > 0.01 && std < 0.03, "std " + std);
     }
 
+    @Test void arraysForMergingCountAsConsumed() {
+        Scope s = Scope.root(SameDiff.create(), tensors()).pp("model.layers.3");
+        INDArray q = s.pp("self_attn.q_proj").array("weight", 2, 3);
+        SDVariable merged = s.pp("self_attn").derivedConstant("q_proj+q_proj.weight", Nd4j.concat(0, q, q));
+        assertEquals("model.layers.3.self_attn.q_proj+q_proj.weight", merged.name());
+        assertArrayEquals(new long[] {4, 3}, merged.getArr().shape());
+        assertTrue(s.params().consumed().contains("model.layers.3.self_attn.q_proj.weight"));
+        assertFalse(s.params().variables().containsKey("model.layers.3.self_attn.q_proj.weight"));
+        assertThrows(ParameterException.class, () -> s.pp("self_attn").derivedConstant("q_proj+q_proj.weight", q));
+    }
+
     @Test void secondRequestWithOtherShapeFails() {
         Scope s = Scope.root(SameDiff.create(), tensors()).pp("model.norm");
         s.param("weight", 2);
