@@ -135,6 +135,30 @@ class ScopeTest {
         assertThrows(ParameterException.class, () -> s.pp("self_attn").derivedConstant("q_proj+q_proj.weight", q));
     }
 
+    /** A TensorSource (what the checkpoint readers implement) over in-memory RawTensors, BF16 as checkpoints store it. */
+    @Test void readsThroughTensorSource() {
+        Map<String, bloom4j.tensor.io.RawTensor> raw = new LinkedHashMap<>();
+        raw.put("w", bloom4j.tensor.io.RawTensor.of(Nd4j.createFromArray(new float[][] {{1.5f, -2f}, {0.25f, 3f}}).castTo(DataType.BFLOAT16)));
+        bloom4j.tensor.io.TensorSource src = new bloom4j.tensor.io.TensorSource() {
+            @Override public String description() { return "test.safetensors"; }
+            @Override public List<String> names() { return List.copyOf(raw.keySet()); }
+            @Override public bloom4j.tensor.TensorInfo info(String n) throws java.io.IOException {
+                if (!raw.containsKey(n)) throw new java.io.IOException("no " + n);
+                return new bloom4j.tensor.TensorInfo(n, raw.get(n).dtype(), raw.get(n).shape());
+            }
+            @Override public bloom4j.tensor.io.RawTensor raw(String n) { return raw.get(n); }
+            @Override public void close() {}
+        };
+        Scope root = Scope.root(SameDiff.create(), src);
+        SDVariable w = root.param("w", 2, 2);
+        assertEquals(DataType.FLOAT, w.dataType());
+        assertEquals(3.0, w.getArr().getDouble(1, 1));
+        Scope fresh = Scope.root(SameDiff.create(), src);
+        ParameterException e = assertThrows(ParameterException.class, () -> fresh.param("w", 4));
+        assertTrue(e.getMessage().endsWith("expected [4], got [2, 2] in test.safetensors"), e.getMessage());
+        assertTrue(assertThrows(ParameterException.class, () -> root.param("v", 2)).getMessage().contains("in test.safetensors"));
+    }
+
     @Test void secondRequestWithOtherShapeFails() {
         Scope s = Scope.root(SameDiff.create(), tensors()).pp("model.norm");
         s.param("weight", 2);
