@@ -1,11 +1,10 @@
 package bloom4j.convert.cli;
 
 import bloom4j.tensor.cli.CliSupport;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** Entry point of the checkpoint-convert commands ({@code bloom4j inspect|convert}); the root launcher dispatches here. */
-@Command(name = "bloom4j", mixinStandardHelpOptions = true, versionProvider = Version.class,
+@Command(name = "bloom4j", mixinStandardHelpOptions = true, versionProvider = CliSupport.Version.class,
         description = "Inspect and convert PyTorch/safetensors checkpoints.",
         subcommands = {InspectCommand.class, ConvertCommand.class})
 public final class ConvertMain {
@@ -15,8 +14,6 @@ public final class ConvertMain {
     }
 
     public static int run(String... args) {
-        return new CommandLine(new ConvertMain())
-                .setExecutionExceptionHandler((e, cmd, parsed) -> CliSupport.report(e, cmd.getErr()))
-                .execute(args);
+        return CliSupport.execute(new ConvertMain(), args);
     }
 }

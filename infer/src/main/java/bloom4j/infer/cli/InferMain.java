@@ -1,11 +1,10 @@
 package bloom4j.infer.cli;
 
 import bloom4j.tensor.cli.CliSupport;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** Entry point of the inference-side commands ({@code quickstart}, {@code parity}, {@code bench}); the launcher dispatches here. */
-@Command(name = "bloom4j", mixinStandardHelpOptions = true, versionProvider = Version.class,
+@Command(name = "bloom4j", mixinStandardHelpOptions = true, versionProvider = CliSupport.Version.class,
         description = "Generation, parity checks against the PyTorch reference, and benchmarks.",
         subcommands = {QuickstartCommand.class, ParityCommand.class, BenchCommand.class})
 public final class InferMain {
@@ -15,8 +14,6 @@ public final class InferMain {
     }
 
     public static int run(String... args) {
-        return new CommandLine(new InferMain())
-                .setExecutionExceptionHandler((e, cmd, parsed) -> CliSupport.report(e, cmd.getErr()))
-                .execute(args);
+        return CliSupport.execute(new InferMain(), args);
     }
 }

@@ -1,11 +1,15 @@
 package bloom4j.tensor.cli;
 
+import picocli.CommandLine;
+import picocli.CommandLine.IVersionProvider;
+
 import java.io.PrintWriter;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 
 /**
- * What every bloom4j command does with an exception: one clear line (the message names the file and field), the causes that add
+ * The plumbing every bloom4j command line shares: how it runs, what it prints for {@code --version}, and what it does with an
+ * exception: one clear line (the message names the file and field), the causes that add
  * information, and a stack trace only with {@code BLOOM4J_DEBUG=1}. Exit codes: 1 runtime failure, 2 usage error.
  */
 public final class CliSupport {
@@ -13,6 +17,21 @@ public final class CliSupport {
     public static final int EXIT_USAGE = 2;
 
     private CliSupport() {}
+
+    /** Runs a picocli command object with bloom4j's error reporting; returns the exit code (0 ok, 1 failure, 2 usage). */
+    public static int execute(Object command, String... args) {
+        return new CommandLine(command)
+                .setExecutionExceptionHandler((e, cmd, parsed) -> report(e, cmd.getErr()))
+                .execute(args);
+    }
+
+    /** {@code versionProvider = CliSupport.Version.class} on a root command. */
+    public static final class Version implements IVersionProvider {
+        @Override public String[] getVersion() {
+            String v = CliSupport.class.getPackage().getImplementationVersion();
+            return new String[] {"bloom4j " + (v == null ? "dev" : v)};
+        }
+    }
 
     public static int report(Throwable e, PrintWriter err) {
         err.println("error: " + describe(e));
