@@ -43,7 +43,6 @@ class PeftParityTest {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         ParityRunner.Outcome o = ParityRunner.run(fixture(kind), new PrintStream(buf, true, StandardCharsets.UTF_8));
         String out = buf.toString(StandardCharsets.UTF_8);
-        System.out.println(out);
         assertTrue(o.passed(), out);
         for (ParityReport.Line l : o.report().lines()) assertTrue(l.pass(), l.toString());
     }
