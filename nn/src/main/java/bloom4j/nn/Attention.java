@@ -58,9 +58,10 @@ public final class Attention {
     }
 
     /**
-     * Separate q/k/v projections under the given names (relative to {@code s}). When the trainability policy freezes all of them, the
-     * weights (and biases) are concatenated at load time into one constant named {@code <s>.<q>+<k>+<v>.weight} (and {@code .bias}),
-     * the source keys still counting as consumed; otherwise each is its own variable under its checkpoint key.
+     * Separate q/k/v projections under the given names (relative to {@code s}). When the trainability policy freezes all of them and no
+     * adapter targets any, the weights (and biases) are concatenated at load time into one constant named {@code <s>.<q>+<k>+<v>.weight}
+     * (and {@code .bias}), the source keys still counting as consumed; otherwise each is its own layer under its checkpoint key, so
+     * that a LoRA/DoRA adapter on {@code q_proj} wraps exactly the q projection, as PEFT does.
      */
     public static Attention separate(Scope s, AttentionDims d, boolean qkvBias, boolean outBias,
                                      String q, String k, String v, String o) {
@@ -68,7 +69,7 @@ public final class Attention {
         String[] names = {q, k, v};
         boolean frozen = true;
         for (String n : names) {
-            frozen &= !s.pp(n).trainable("weight") && !(qkvBias && s.pp(n).trainable("bias"));
+            frozen &= !s.pp(n).trainable("weight") && !(qkvBias && s.pp(n).trainable("bias")) && !s.pp(n).adapted();
         }
         if (frozen) {
             long[] rows = {d.qDim(), d.kvDim(), d.kvDim()};

@@ -22,29 +22,45 @@ public final class Linear {
     private final SDVariable bias;     // [out] or null
     private final long in;
     private final long out;
+    private final LinearAdapters.Adapter adapter;   // null unless a LoRA/DoRA adapter targets this layer
 
-    private Linear(SDVariable weight, SDVariable bias, long in, long out) {
+    private Linear(SDVariable weight, SDVariable bias, long in, long out, LinearAdapters.Adapter adapter) {
         this.weight = weight;
         this.bias = bias;
         this.in = in;
         this.out = out;
+        this.adapter = adapter;
     }
 
-    /** Loads {@code weight [out, in]} and, if {@code bias}, {@code bias [out]} from {@code s}. */
+    /**
+     * Loads {@code weight [out, in]} and, if {@code bias}, {@code bias [out]} from {@code s}. If the scope's
+     * {@link LoadOptions#adapters()} target this module, the layer's forward becomes the adapter's (base output included).
+     */
     public static Linear load(Scope s, long in, long out, boolean bias) {
-        return new Linear(s.param("weight", out, in), bias ? s.param("bias", out) : null, in, out);
+        Linear base = new Linear(s.param("weight", out, in), bias ? s.param("bias", out) : null, in, out, null);
+        LinearAdapters adapters = s.params().options().adapters();
+        if (!adapters.targets(s.path())) return base;
+        return new Linear(base.weight, base.bias, in, out, adapters.wrap(s, base));
     }
 
-    /** A layer over parameters made elsewhere (a merged DoRA weight, a tied embedding); {@code bias} may be null. */
+    /** A layer over parameters made elsewhere (a merged DoRA weight, a tied embedding); {@code bias} may be null. Never adapted. */
     public static Linear of(SDVariable weight, SDVariable bias, long in, long out) {
-        return new Linear(weight, bias, in, out);
+        return new Linear(weight, bias, in, out, null);
     }
 
-    /** {@code x [N, in] → [N, out]}: one mmul, plus one add with a bias. */
+    /** {@code x [N, in] → [N, out]}: one mmul, plus one add with a bias; or the adapter's forward if this layer has one. */
     public SDVariable forwardRows(SDVariable x) {
+        return adapter != null ? adapter.forwardRows(x) : baseForwardRows(x);
+    }
+
+    /** The base layer alone, {@code x·Wᵀ + b}, ignoring any adapter. */
+    public SDVariable baseForwardRows(SDVariable x) {
         SDVariable y = x.getSameDiff().mmul(x, weight, false, true, false);   // x·Wᵀ: [N, in]·[out, in]ᵀ
         return bias == null ? y : y.add(bias);
     }
+
+    /** Whether an adapter wraps this layer. */
+    public boolean adapted() { return adapter != null; }
 
     /**
      * {@code x [..., in] → [..., out]} for any rank ≥ 2. Unless {@code x}'s shape is declared (placeholders), the leading dimensions are

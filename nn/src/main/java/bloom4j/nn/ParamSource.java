@@ -61,6 +61,27 @@ public interface ParamSource {
         };
     }
 
+    /**
+     * {@code top} over {@code base}: a key present in {@code top} is read from it, every other key from {@code base}. Loading an adapter
+     * (its tensors named as the graph names them) over a base checkpoint is the use: adapter keys a model never asks for show up in
+     * {@link Params#unused()}.
+     */
+    static ParamSource overlay(ParamSource base, ParamSource top) {
+        List<String> keys = new java.util.ArrayList<>(base.keys());
+        for (String k : top.keys()) if (!base.contains(k)) keys.add(k);
+        List<String> all = List.copyOf(keys);
+        String description = top.description() + " over " + base.description();
+        return new ParamSource() {
+            @Override public String description() { return description; }
+            @Override public List<String> keys() { return all; }
+            @Override public boolean contains(String key) { return top.contains(key) || base.contains(key); }
+            @Override public long[] shape(String key) { return top.contains(key) ? top.shape(key) : base.shape(key); }
+            @Override public INDArray load(String key, DataType dtype) {
+                return top.contains(key) ? top.load(key, dtype) : base.load(key, dtype);
+            }
+        };
+    }
+
     /** A checkpoint. Reading errors surface as {@link ParameterException} with the {@link IOException} as cause. */
     static ParamSource of(TensorSource source) {
         List<String> keys = List.copyOf(source.names());

@@ -78,6 +78,12 @@ public final class Scope {
     /** As {@link #param(String, long...)}, but if the source lacks the key it is created by {@code init} (and recorded as such). */
     public SDVariable param(String leaf, Init init, long... shape) { return params.get(key(leaf), shape.clone(), init); }
 
+    /**
+     * Whether the adapter policy ({@link LoadOptions#adapters()}) wraps the linear layer at this scope. Layers that fuse frozen
+     * projections ask this before fusing.
+     */
+    public boolean adapted() { return params.options().adapters().targets(path); }
+
     /** Whether the trainability policy makes {@code leaf} here trainable. */
     public boolean trainable(String leaf) { return params.isTrainable(key(leaf)); }
 

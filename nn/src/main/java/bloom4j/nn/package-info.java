@@ -8,6 +8,9 @@
  *       ({@code model.layers.3.self_attn.q_proj.weight}), which is also the SameDiff variable name. Shapes are checked on load, values
  *       converted to the graph dtype, and the {@link bloom4j.nn.LoadOptions} trainability policy makes each a frozen constant or a
  *       trainable variable. {@link bloom4j.nn.Params} reports consumed, unused, initialised and missing keys.</li>
+ *   <li><b>Adapters</b> (LoRA/DoRA, {@code bloom4j.nn.lora}) plug in through {@link bloom4j.nn.LoadOptions#adapters}: every
+ *       {@link bloom4j.nn.Linear#load} asks the policy whether its module is targeted, so model code is the same with or without
+ *       them.</li>
  *   <li><b>Layouts</b> are PyTorch's: linear weights {@code [out, in]}, embeddings {@code [num, dim]}.</li>
  *   <li><b>Activations are rows</b> {@code [N, features]} (N = B·T) between layers, since SameDiff's mmul does not broadcast ranks;
  *       attention reshapes to heads through {@link bloom4j.nn.SeqShape}. Methods named {@code forwardRows} take rows.</li>

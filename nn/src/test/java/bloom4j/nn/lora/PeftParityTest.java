@@ -1,0 +1,76 @@
+package bloom4j.nn.lora;
+
+import bloom4j.tensor.parity.ParityKinds;
+import bloom4j.tensor.parity.ParityReport;
+import bloom4j.tensor.parity.ParityRunner;
+import bloom4j.tensor.io.SafeTensorsFile;
+import bloom4j.tensor.io.SafeTensorsWriter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The same check as {@code bloom4j parity <fixture>} on the three PEFT fixtures copied into the test resources. */
+class PeftParityTest {
+
+    static Path fixture(String name) {
+        try {
+            return Path.of(PeftParityTest.class.getResource("/fixtures/" + name + "/fixture.json").toURI()).getParent();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"lora-linear", "dora-linear", "dora-dropout"})
+    void fixturePasses(String kind) throws Exception {
+        assertTrue(ParityKinds.find(kind).isPresent(), kind + " is not registered");
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        ParityRunner.Outcome o = ParityRunner.run(fixture(kind), new PrintStream(buf, true, StandardCharsets.UTF_8));
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertTrue(o.passed(), out);
+        for (ParityReport.Line l : o.report().lines()) assertTrue(l.pass(), l.toString());
+    }
+
+    /** A magnitude off by 1e-3 in the adapter file: the adapter line and everything m reaches fail. */
+    @Test
+    void aChangedMagnitudeFails(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("dora-linear");
+        Path src = fixture("dora-linear");
+        for (String f : List.of("fixture.json", "model.pt", "io.safetensors", "adapter_dora/adapter_config.json")) {
+            Files.createDirectories(dir.resolve(f).getParent());
+            Files.copy(src.resolve(f), dir.resolve(f));
+        }
+        Map<String, INDArray> tensors = new LinkedHashMap<>();
+        try (SafeTensorsFile f = SafeTensorsFile.open(src.resolve("adapter_dora/adapter_model.safetensors"))) {
+            for (String n : f.names()) tensors.put(n, f.load(n, DataType.FLOAT));
+        }
+        String key = "base_model.model.blocks.0.proj.lora_magnitude_vector";
+        tensors.get(key).putScalar(0, tensors.get(key).getFloat(0) + 1e-3f);
+        SafeTensorsWriter.write(dir.resolve("adapter_dora/adapter_model.safetensors"), SafeTensorsWriter.arrays(tensors),
+                Map.of("format", "pt"));
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        ParityRunner.Outcome o = ParityRunner.run(dir, new PrintStream(buf, true, StandardCharsets.UTF_8));
+        assertFalse(o.passed());
+        List<String> failed = o.report().lines().stream().filter(l -> !l.pass()).map(ParityReport.Line::name).toList();
+        assertTrue(failed.contains("dora.adapter magnitude"), failed.toString());
+        assertTrue(failed.contains("dora.y_eval"), failed.toString());
+        assertFalse(failed.contains("dora.grad_magnitude"), "dL/dm does not depend on m: " + failed);
+        assertFalse(failed.contains("dora.round trip adapter_model.safetensors"), "the round trip compares with the folder read");
+    }
+}
