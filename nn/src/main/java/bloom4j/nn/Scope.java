@@ -78,6 +78,12 @@ public final class Scope {
     /** As {@link #param(String, long...)}, but if the source lacks the key it is created by {@code init} (and recorded as such). */
     public SDVariable param(String leaf, Init init, long... shape) { return params.get(key(leaf), shape.clone(), init); }
 
+    /**
+     * Marks {@code leaf} as read without making a parameter of it (a buffer the computation does not need, such as BatchNorm's
+     * {@code num_batches_tracked}), so it is not reported unused; nothing happens if the source lacks it.
+     */
+    public void markRead(String leaf) { params.markRead(key(leaf)); }
+
     /** Whether the trainability policy makes {@code leaf} here trainable. */
     public boolean trainable(String leaf) { return params.isTrainable(key(leaf)); }
 
