@@ -1,9 +1,8 @@
 package bloom4j.nn;
 
+import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.enums.WeightsFormat;
-import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
-import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Depthwise 1-D convolution over time, PyTorch {@code nn.Conv1d(C, C, k, padding=p, groups=C)}: each channel convolved with its own
@@ -15,9 +14,9 @@ import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
  *       padding {@code p = (k − 1) / 2}).</li>
  * </ul>
  *
- * <p>M2.1 has no depthwise conv1d: this is {@code depthwise_conv2d} on NHWC {@code [B, 1, T, C]} with a {@code [1, k, C, 1]} kernel,
- * which needs no transpose of the activations (rows reshape to it for free); the kernel is permuted in the graph, so the parameter keeps
- * PyTorch's layout and name.
+ * <p>Computed as {@code y[t] = Σ_j w[:, j] ⊙ x_pad[t + j]}: one zero pad of the time axis, then per tap a shifted view, a product
+ * with that tap's per-channel weights and a sum. M2.1 has no depthwise conv1d, and its {@code depthwise_conv2d} (on {@code [B, 1, T,
+ * C]}) took 360 ms for MuQ's 750 × 1024 × 31 where the taps take a few ms each: the 31 elementwise passes are memory-bound and cheap.
  */
 public final class DepthwiseConv1d {
     private final SDVariable weight;   // [C, 1, k]
@@ -44,11 +43,20 @@ public final class DepthwiseConv1d {
     /** Rows {@code [B·T, C] → [B·T, C]}. */
     public SDVariable forwardRows(SDVariable x, SeqShape seq) {
         var sd = x.getSameDiff();
-        SDVariable x4 = seq.reshapeBatch(x, 1, -1, channels);                                // [B, 1, T, C] (NHWC)
-        SDVariable w = weight.permute(1, 2, 0).reshape(1, kernel, channels, 1);              // [1, k, C, 1]
-        Conv2DConfig cfg = Conv2DConfig.builder().kH(1).kW(kernel).sH(1).sW(1).pH(0).pW(padding).dH(1).dW(1)
-                .paddingMode(PaddingMode.VALID).dataFormat("NHWC").weightsFormat(WeightsFormat.YXIO).build();
-        SDVariable y = bias == null ? sd.cnn.depthWiseConv2d(x4, w, cfg) : sd.cnn.depthWiseConv2d(x4, w, bias, cfg);
+        SDVariable x3 = seq.reshapeBatch(x, -1, channels);                                   // [B, T, C]
+        SDVariable xp = padding == 0 ? x3 : sd.nn.pad(x3,
+                sd.constant(Nd4j.createFromArray(new int[][] {{0, 0}, {padding, padding}, {0, 0}})), 0.0);   // [B, T + 2p, C]
+        SDVariable taps = weight.reshape(channels, kernel).permute(1, 0);                    // [k, C]
+        SDVariable size = sd.shape(x3);                                                      // [B, T, C], once per call
+        SDVariable y = null;
+        for (int j = 0; j < kernel; j++) {
+            // x_pad[:, j : j + T, :] (slice, whose gradient works in M2.1; strided_slice's with masks does not)
+            SDVariable begin = sd.constant(Nd4j.createFromArray(0L, j, 0L));
+            SDVariable shifted = sd.slice(xp, begin, size);                                   // [B, T, C]
+            SDVariable term = shifted.mul(taps.get(SDIndex.interval(j, j + 1)));   // [1, C]: a point index has no gradient
+            y = y == null ? term : y.add(term);
+        }
+        if (bias != null) y = y.add(bias);
         return y.reshape(-1, channels);                                                     // [B·T, C]
     }
 
