@@ -10,6 +10,14 @@ neither torchaudio nor transformers is needed: mel front end (torch.stft, period
 wav2vec2-conformer layers (d 1024, 16 heads, FFN 4096 SiLU, rotary on the normed input before q/k, conv module with GLU, depthwise
 k=31, BatchNorm, SiLU), then the final LayerNorm. Weights are random (N(0,1)/sqrt(fan_in)); speed does not depend on them.
 Printed: seconds per run (best of --repeat after a warm-up) and seconds of audio per second.
+
+BLAS: Debian's python3-torch links the reference BLAS (BLAS_INFO=generic, ~5 GFLOP/s for a 1024^3 sgemm), which would make
+every Linear ~20x slower than ND4J's OpenBLAS. For a like-for-like comparison preload the OpenBLAS that ND4J itself ships:
+
+    LD_PRELOAD=~/.javacpp/cache/openblas-0.3.19-1.5.7-linux-x86_64.jar/org/bytedeco/openblas/linux-x86_64/libopenblas_nolapack.so.0 \
+    OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=2 /usr/bin/python3 infer/src/bench/python/bench_muq.py --threads 2
+
+The script prints its own sgemm rate so a slow BLAS is visible in the result line.
 """
 import argparse
 import math
@@ -163,6 +171,12 @@ def main():
                 fan_in = m.weight[0].numel()
                 m.weight.normal_(0, 1 / math.sqrt(fan_in))
     params = sum(p.numel() for p in model.parameters())
+    a_ = torch.randn(1024, 1024)
+    a_ @ a_
+    t0 = time.perf_counter()
+    for _ in range(5):
+        a_ @ a_
+    gemm = 5 * 2 * 1024 ** 3 / (time.perf_counter() - t0) / 1e9
     wav = 0.1 * torch.randn(1, int(a.seconds * SR))
     times = []
     with torch.no_grad():
@@ -173,7 +187,7 @@ def main():
             times.append(time.perf_counter() - t0)
     best = min(times)
     print(f"bench muq (torch {torch.__version__}): params={params} audio_s={a.seconds:.1f} tokens={out.shape[1]} threads={a.threads} "
-          f"runs_s={[round(t, 3) for t in times]} best_s={best:.3f} audio_s_per_s={a.seconds / best:.3f}")
+          f"sgemm_gflops={gemm:.0f} runs_s={[round(t, 3) for t in times]} best_s={best:.3f} audio_s_per_s={a.seconds / best:.3f}")
 
 
 if __name__ == "__main__":
