@@ -39,7 +39,7 @@ final class ExtractSketchCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         SketchExtractor.Options o = new SketchExtractor.Options(dataDir, codebook, output, muq, layer, model, overwrite);
-        SketchExtractor.run(o, MuqModel.load(muq), AudioReader.jdk(), true, System.out);
+        SketchExtractor.run(o, MuqModel.load(muq), AudioReader.files(), true, System.out);
         return 0;
     }
 }

@@ -15,7 +15,7 @@ import java.util.concurrent.Callable;
 /** {@code bloom4j train-vq}: an EMA VQ codebook over MuQ frames of a folder of songs. */
 @Command(name = "train-vq", mixinStandardHelpOptions = true,
         description = {"Train a sketch codebook: vector-quantize-pytorch 1.14.8 EMA VQ over the MuQ hidden states of every audio file",
-                "in --data-dir (24 kHz mono WAV). Resumable: rerun the same command after an interruption. Writes safetensors",
+                "in --data-dir (WAV/FLAC/MP3, mixed to mono, resampled to 24 kHz). Resumable: rerun the same command after an interruption. Writes safetensors",
                 "(codebook [K, D], EMA state, metadata with the MuQ layer and the codebook's SHA-256)."})
 final class TrainVqCommand implements Callable<Integer> {
 
@@ -66,9 +66,9 @@ final class TrainVqCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         VqTrainOptions o = new VqTrainOptions(dataDir, output, muq, layer, codebookSize, epochs, batchFrames, Distance.parse(distance),
                 decay, deadCode, kmeans, kmeansIters, seed, model);
-        AudioReader reader = AudioReader.jdk();
+        AudioReader reader = AudioReader.files();
         var files = VqTrainer.audioFiles(dataDir, reader::accepts);
-        if (files.isEmpty()) throw new IllegalArgumentException("--data-dir " + dataDir + " holds no .wav/.aiff files");
+        if (files.isEmpty()) throw new IllegalArgumentException("--data-dir " + dataDir + " holds no .wav/.flac/.mp3 files");
         MuqModel m = MuqModel.load(muq);
         VqTrainer.Result r = VqTrainer.train(o, FrameSource.muq(m, reader, layer, muq.getFileName().toString()), files, true, System.out);
         System.out.printf("wrote %s: %d codes × %d, sha256 %s (%d steps, %d frames%s)%n", r.codebook(), codebookSize,
