@@ -1,5 +1,7 @@
 package bloom4j.convert;
 
+import bloom4j.models.muq.MuqModel;
+import bloom4j.models.muq.MuqWeights;
 import bloom4j.tensor.DType;
 import bloom4j.tensor.TensorInfo;
 import bloom4j.tensor.io.Checkpoints;
@@ -68,6 +70,14 @@ public final class Converter {
             }
             ModelKind detected = ModelKind.detect(owner.keySet());
             ModelKind kind = resolveKind(o.kind(), detected, owner.keySet());
+            List<String> skipped = List.of();
+            if (kind == ModelKind.MUQ) {
+                // MuQ checkpoints carry modules its forward never calls (pos_conv_embed, the target head and RVQ, cls_token):
+                // left out of the folder and listed, never an error.
+                String prefix = muqPrefix(owner.keySet());
+                skipped = MuqWeights.unusedKeys(List.copyOf(owner.keySet()), prefix);
+                skipped.forEach(owner::remove);
+            }
             JsonNode upstream = o.upstreamConfig() == null ? null : readConfig(o.upstreamConfig());
 
             staging = AtomicFiles.stagingDirFor(o.output());
@@ -89,11 +99,11 @@ public final class Converter {
 
             AtomicFiles.writeString(staging.resolve("config.json"), JSON.writeValueAsString(config(kind, o.dtype(), upstream)));
             AtomicFiles.writeString(staging.resolve("provenance.json"),
-                    JSON.writeValueAsString(provenance(o, kind, detected, owner.size(), elements, showProgress)));
+                    JSON.writeValueAsString(provenance(o, kind, detected, owner.size(), elements, skipped, showProgress)));
             AtomicFiles.publishDir(staging, o.output());
             staging = null;
             List<Path> published = files.stream().map(f -> o.output().resolve(f.getFileName())).toList();
-            return new ConvertResult(o.output(), kind, published, owner.size(), elements, bytes);
+            return new ConvertResult(o.output(), kind, published, owner.size(), elements, bytes, skipped);
         } finally {
             AtomicFiles.deleteTree(staging);
             for (TensorSource s : sources) s.close();
@@ -142,6 +152,21 @@ public final class Converter {
         @Override public void close() { /* the sources are closed by the converter */ }
     }
 
+    /** The prefix of a MuQ checkpoint's keys: {@code model.} as released; anything else is refused with the expected names. */
+    private static String muqPrefix(Set<String> names) throws IOException {
+        try {
+            String p = MuqModel.detectPrefix(List.copyOf(names));
+            if (!p.equals(MuqWeights.PREFIX)) {
+                throw new IllegalArgumentException("its MuQ keys are under '" + p + "', not 'model.'");
+            }
+            return p;
+        } catch (IllegalArgumentException e) {
+            throw new IOException("not a MuQ checkpoint bloom4j converts (" + e.getMessage() + "): expected the released MuQ state dict "
+                    + "with keys under 'model.' such as 'model.conv.linear.weight' and 'model.conformer.layers.0.*' (model.safetensors "
+                    + "or pytorch_model.bin of OpenMuQ/MuQ-large-msd-iter)", e);
+        }
+    }
+
     private static ModelKind resolveKind(ModelKind asked, ModelKind detected, Set<String> names) throws IOException {
         if (asked == null) return detected;
         if (asked.score(names) == 0 && asked != ModelKind.GENERIC) {
@@ -174,7 +199,7 @@ public final class Converter {
     }
 
     private static ObjectNode provenance(ConvertOptions o, ModelKind kind, ModelKind detected, int tensors, long elements,
-                                         boolean showProgress) throws IOException {
+                                         List<String> skipped, boolean showProgress) throws IOException {
         ObjectNode p = JSON.createObjectNode();
         p.put("tool", "bloom4j convert");
         p.put("bloom4j_version", Converter.class.getPackage().getImplementationVersion() == null ? "dev"
@@ -185,6 +210,10 @@ public final class Converter {
         p.put("dtype", o.dtype().torchName());
         p.put("tensors", tensors);
         p.put("elements", elements);
+        if (!skipped.isEmpty()) {
+            ArrayNode sk = p.putArray("skipped_unused");
+            skipped.forEach(sk::add);
+        }
         ArrayNode src = p.putArray("sources");
         for (Path f : o.sources()) {
             ObjectNode s = src.addObject();

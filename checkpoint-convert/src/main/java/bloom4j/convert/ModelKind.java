@@ -12,8 +12,12 @@ public enum ModelKind {
     /** SongBloom release checkpoint: AR sketch LM, DiT, conditioners (keys under {@code model.}), optionally the VAE ({@code vae.}). */
     SONGBLOOM(true, n -> n.startsWith("model.ar_transformer.") || n.equals("model.skeleton_emb.weight")
             || n.startsWith("model.nar_dit.") || n.startsWith("model.condition_provider.conditioners.lyrics.")),
-    /** MuQ music encoder (keys under {@code model.}: conv stem, conformer). */
-    MUQ(true, n -> n.startsWith("model.conformer.") || n.startsWith("model.conv.conv.")),
+    /**
+     * MuQ music encoder (keys under {@code model.}: conv stem, conformer). A bare {@code MuQModel} dict or the MuQ inside MuQ-MuLan
+     * is recognised too, so that conversion can say which prefix it expects.
+     */
+    MUQ(true, n -> n.startsWith("model.conformer.") || n.startsWith("model.conv.conv.")
+            || n.matches("(mulan\\.audio\\.model\\.model\\.)?(conformer\\.layers\\.|conv\\.conv\\.|conv\\.linear\\.).*")),
     /** ZipVoice / ZipVoice-Distill flow-matching TTS. */
     ZIPVOICE(true, n -> n.startsWith("fm_decoder.") || n.startsWith("text_encoder.")),
     /** Vocos vocoder. */

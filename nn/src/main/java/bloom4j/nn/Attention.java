@@ -31,6 +31,10 @@ import org.nd4j.linalg.factory.Nd4j;
  *       graph, by {@link AttentionContext});</li>
  *   <li>the scale multiplies q, not the scores (fewer elements; identical for power-of-two head widths).</li>
  * </ul>
+ *
+ * <p>HF's wav2vec2-conformer ({@code Wav2Vec2ConformerSelfAttention}, {@code position_embeddings_type="rotary"}, as MuQ uses it) puts the
+ * rotation elsewhere: it rotates the block's normed <i>input</i>, viewed as {@code [B, T, H, dh]}, and projects q and k from that,
+ * v from the unrotated input. {@link #rotaryOnInput} builds that variant; everything after the projections is shared.
  */
 public final class Attention {
 
@@ -45,11 +49,32 @@ public final class Attention {
     private final AttentionDims dims;
     private final Projection qkv;
     private final Linear out;
+    private final Linear[] onRotatedInput;   // q, k, v for rotary on the input; null otherwise
 
     private Attention(AttentionDims dims, Projection qkv, Linear out) {
+        this(dims, qkv, out, null);
+    }
+
+    private Attention(AttentionDims dims, Projection qkv, Linear out, Linear[] onRotatedInput) {
         this.dims = dims;
         this.qkv = qkv;
         this.out = out;
+        this.onRotatedInput = onRotatedInput;
+    }
+
+    /**
+     * Rotary applied to the input before the q/k projections, HF wav2vec2-conformer ({@code _apply_rotary_embedding} on
+     * {@code hidden_states}, then {@code linear_q}, {@code linear_k}; {@code linear_v} on the unrotated input). The input is viewed as
+     * {@code heads} chunks of {@code headDim}, so {@code hidden} must equal {@code heads · headDim}.
+     */
+    public static Attention rotaryOnInput(Scope s, AttentionDims d, boolean qkvBias, boolean outBias,
+                                          String q, String k, String v, String o) {
+        if (d.qDim() != d.hidden() || d.kvHeads() != d.heads()) {
+            throw new IllegalArgumentException("rotary on the input needs hidden = heads·headDim and no GQA, got " + d);
+        }
+        Linear[] p = {Linear.load(s.pp(q), d.hidden(), d.qDim(), qkvBias), Linear.load(s.pp(k), d.hidden(), d.kvDim(), qkvBias),
+                Linear.load(s.pp(v), d.hidden(), d.kvDim(), qkvBias)};
+        return new Attention(d, null, Linear.load(s.pp(o), d.qDim(), d.hidden(), outBias), p);
     }
 
     /** HF Llama naming: {@code q_proj}, {@code k_proj}, {@code v_proj}, {@code o_proj}. */
@@ -108,8 +133,16 @@ public final class Attention {
      * slot's past keys/values plus the current ones, and names the current ones as the slot's outputs.
      */
     public SDVariable forward(SDVariable x, AttentionContext ctx, KvCache.Slot cache) {
-        SDVariable[] p = qkv.project(x);
-        SDVariable[] heads = p.length == 1 ? splitFused(p[0], ctx) : splitSeparate(p, ctx);   // [B, H|Hkv, T, dh]
+        SDVariable[] heads;                                                                     // [B, H|Hkv, T, dh]
+        if (onRotatedInput != null) {
+            RotaryEmbedding.Tables rope = ctx.rope();
+            SDVariable xr = rope == null ? x : rope.apply(x, dims.heads(), ctx.seq()).reshape(-1, dims.hidden());   // [B·T, hidden]
+            SDVariable[] p = {onRotatedInput[0].forwardRows(xr), onRotatedInput[1].forwardRows(xr), onRotatedInput[2].forwardRows(x)};
+            heads = splitSeparate(p, ctx.seq(), null);
+        } else {
+            SDVariable[] p = qkv.project(x);
+            heads = p.length == 1 ? splitFused(p[0], ctx) : splitSeparate(p, ctx.seq(), ctx.rope());
+        }
         SDVariable q = heads[0], k = heads[1], v = heads[2];
         if (cache != null) {
             SameDiff sd = x.getSameDiff();
@@ -145,10 +178,8 @@ public final class Attention {
     }
 
     /** q (scaled), k, v as heads {@code [B, H|Hkv, T, dh]} from three projections. */
-    private SDVariable[] splitSeparate(SDVariable[] p, AttentionContext ctx) {
-        SeqShape seq = ctx.seq();
+    private SDVariable[] splitSeparate(SDVariable[] p, SeqShape seq, RotaryEmbedding.Tables rope) {
         int h = dims.heads(), hkv = dims.kvHeads(), dh = dims.headDim();
-        RotaryEmbedding.Tables rope = ctx.rope();
         SDVariable q = rope != null ? rope.apply(p[0], h, seq) : seq.reshape(p[0], h, dh);      // [B, T, H, dh]
         SDVariable k = rope != null ? rope.apply(p[1], hkv, seq) : seq.reshape(p[1], hkv, dh);  // [B, T, Hkv, dh]
         SDVariable v = seq.reshape(p[2], hkv, dh);                                              // [B, T, Hkv, dh]

@@ -105,6 +105,14 @@ public final class Params {
         return value;
     }
 
+    /**
+     * Records {@code key} as read although no layer makes a parameter of it: a buffer with no role in the computation (BatchNorm's
+     * {@code num_batches_tracked}), so that it is not reported unused. Absent keys are ignored.
+     */
+    void markRead(String key) {
+        if (source.contains(key)) consumed.add(key);
+    }
+
     /** Whether the trainability policy makes {@code key} a trainable variable. */
     public boolean isTrainable(String key) { return options.trainable().test(key); }
 

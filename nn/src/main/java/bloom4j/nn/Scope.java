@@ -84,6 +84,12 @@ public final class Scope {
      */
     public boolean adapted() { return params.options().adapters().targets(path); }
 
+    /**
+     * Marks {@code leaf} as read without making a parameter of it (a buffer the computation does not need, such as BatchNorm's
+     * {@code num_batches_tracked}), so it is not reported unused; nothing happens if the source lacks it.
+     */
+    public void markRead(String leaf) { params.markRead(key(leaf)); }
+
     /** Whether the trainability policy makes {@code leaf} here trainable. */
     public boolean trainable(String leaf) { return params.isTrainable(key(leaf)); }
 

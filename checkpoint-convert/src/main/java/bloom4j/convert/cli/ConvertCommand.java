@@ -55,6 +55,11 @@ final class ConvertCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "converted %d tensors (%,d elements, %,d bytes) of a %s model into %s%n", r.tensors(),
                 r.elements(), r.bytes(), r.kind().id(), r.folder());
         for (Path f : r.weightFiles()) System.out.println("  " + f.getFileName());
+        if (!r.skipped().isEmpty()) {
+            System.out.printf(Locale.ROOT, "skipped %d tensor(s) the %s model never reads (listed in provenance.json):%n", r.skipped().size(),
+                    r.kind().id());
+            for (String k : r.skipped()) System.out.println("  " + k);
+        }
         if (r.kind() == ModelKind.GENERIC) {
             System.out.println("note: the parameter names match no model bloom4j knows; the weights were converted as they are");
         }

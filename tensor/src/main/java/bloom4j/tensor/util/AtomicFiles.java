@@ -35,6 +35,30 @@ public final class AtomicFiles {
         }
     }
 
+    /** Writes a file through a path, for writers that need one (codecs that seek, libraries that open the file themselves). */
+    @FunctionalInterface
+    public interface FileWriter {
+        void write(Path file) throws IOException;
+    }
+
+    /**
+     * Runs {@code writer} on a temporary sibling of {@code target} (created empty, private), then renames it over {@code target}
+     * with the usual 0644 permissions. On failure the temporary file is deleted and {@code target} is left as it was.
+     */
+    public static void write(Path target, FileWriter writer) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".partial");
+        try {
+            writer.write(tmp);
+            makeReadable(tmp, "rw-r--r--");
+            move(tmp, target.toAbsolutePath(), true);
+        } catch (IOException | RuntimeException | Error e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+    }
+
     /**
      * A fresh temporary folder next to {@code target} to build a folder result in; publish it with {@link #publishDir}.
      * Fails if {@code target} exists and is not an empty folder: results are never overwritten in place.

@@ -1,0 +1,22 @@
+package bloom4j.train.cli;
+
+import bloom4j.tensor.cli.CliSupport;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of the training-side commands ({@code train-vq}, {@code extract-sketch}); the launcher dispatches here. */
+@Command(name = "bloom4j", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = "Fine-tuning data preparation and training.",
+        subcommands = {TrainVqCommand.class, ExtractSketchCommand.class})
+public final class TrainMain {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    public static int run(String... args) {
+        return new CommandLine(new TrainMain())
+                .setExecutionExceptionHandler((e, cmd, parsed) -> CliSupport.report(e, cmd.getErr()))
+                .execute(args);
+    }
+}

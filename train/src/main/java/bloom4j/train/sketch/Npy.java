@@ -1,0 +1,56 @@
+package bloom4j.train.sketch;
+
+import bloom4j.tensor.util.AtomicFiles;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** NumPy {@code .npy} v1.0 for 1-D int32 arrays (the sketch cache format, japanese-pipeline spec §2.7): write atomically, read back. */
+public final class Npy {
+    private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
+    private static final Pattern HEADER = Pattern.compile("'descr':\\s*'([<>|]?)i([48])'.*'fortran_order':\\s*False.*'shape':\\s*\\((\\d+),?\\)");
+
+    private Npy() {}
+
+    public static void writeInt32(Path file, int[] v) throws IOException {
+        String dict = "{'descr': '<i4', 'fortran_order': False, 'shape': (" + v.length + ",), }";
+        int total = MAGIC.length + 2 + dict.length() + 1;
+        String header = dict + " ".repeat((64 - total % 64) % 64) + "\n";            // pad so the data starts 64-byte aligned
+        ByteBuffer b = ByteBuffer.allocate(MAGIC.length + 2 + header.length() + 4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(MAGIC).putShort((short) header.length()).put(header.getBytes(StandardCharsets.US_ASCII));
+        for (int x : v) b.putInt(x);
+        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".partial");
+        try {
+            Files.write(tmp, b.array());
+            AtomicFiles.makeReadable(tmp, "rw-r--r--");
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** A 1-D little-endian int32 or int64 array (values must fit in int). */
+    public static int[] readInts(Path file) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < MAGIC.length - 2; i++) {
+            if (b.get(i) != MAGIC[i]) throw new IOException(file + ": not a .npy file");
+        }
+        int len = b.get(6) == 1 ? b.getShort(8) & 0xFFFF : b.getInt(8);
+        int start = b.get(6) == 1 ? 10 : 12;
+        String h = new String(b.array(), start, len, StandardCharsets.US_ASCII);
+        Matcher m = HEADER.matcher(h);
+        if (!m.find() || m.group(1).equals(">")) throw new IOException(file + ": expected a 1-D little-endian int32/int64 array, header " + h.trim());
+        int n = Integer.parseInt(m.group(3)), width = Integer.parseInt(m.group(2));
+        int[] out = new int[n];
+        int at = start + len;
+        for (int i = 0; i < n; i++) out[i] = width == 4 ? b.getInt(at + 4 * i) : Math.toIntExact(b.getLong(at + 8 * i));
+        return out;
+    }
+}

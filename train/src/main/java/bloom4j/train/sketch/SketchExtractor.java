@@ -1,0 +1,155 @@
+package bloom4j.train.sketch;
+
+import bloom4j.models.muq.MuqModel;
+import bloom4j.models.songbloom.SketchVocabulary;
+import bloom4j.models.vq.CodebookFile;
+import bloom4j.tensor.util.AtomicFiles;
+import bloom4j.tensor.util.Progress;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Sketch tokens for new songs (japanese-pipeline spec §2.7): for each audio file, mono 24 kHz → MuQ hidden state of the codebook's
+ * layer → nearest code → the first {@link SketchAlignment#latentFrames} tokens, so that token t and VAE latent frame t cover the same
+ * 40 ms. Written per file as
+ * <pre>
+ *   &lt;idx&gt;.sketch.npy    int32 [T]
+ *   &lt;idx&gt;.meta.json     codebook_sha256, codebook_size, muq_layer, muq_model, sample_rate, frame_rate, frames, source size/time
+ * </pre>
+ * {@code idx} is the file's path under the data folder without its extension, with '/' as "__".
+ *
+ * <p>The cache is keyed by codebook and layer: a rerun skips a file whose meta records the same codebook hash, layer and source size
+ * and time; a folder holding sketches of another codebook or layer is refused before any work (never silently mixed), unless
+ * {@code overwrite}. {@link #readSketch} is how training reads them back, refusing another codebook's.
+ */
+public final class SketchExtractor {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private SketchExtractor() {}
+
+    /** Options of {@code bloom4j extract-sketch}; {@code songbloomModel} may be null, {@code layer} negative = the codebook's. */
+    public record Options(Path dataDir, Path codebook, Path output, Path muqModel, int layer, Path songbloomModel, boolean overwrite) {
+        public Options {
+            if (dataDir == null || !Files.isDirectory(dataDir)) throw new IllegalArgumentException("--data-dir " + dataDir + ": no such folder");
+            if (codebook == null || !Files.isRegularFile(codebook)) throw new IllegalArgumentException("--codebook " + codebook + ": no such file");
+            if (output == null) throw new IllegalArgumentException("--output is required (the folder for the sketch files)");
+            if (muqModel == null || !Files.exists(muqModel)) throw new IllegalArgumentException("--muq " + muqModel + ": no such file or folder");
+            if (songbloomModel != null && !Files.exists(songbloomModel)) {
+                throw new IllegalArgumentException("--model " + songbloomModel + ": no such SongBloom model folder");
+            }
+        }
+    }
+
+    public record Result(int written, int cached, long frames, String codebookSha, int layer) {}
+
+    /** Checks, then extracts every file; {@code muq} is the loaded MuQ model of {@code options.muqModel()}. */
+    public static Result run(Options o, MuqModel muq, AudioReader reader, boolean showProgress, PrintStream log) throws IOException {
+        CodebookFile.Loaded cb = CodebookFile.read(o.codebook());
+        int layer = o.layer() >= 0 ? o.layer() : cb.muqLayer();
+        if (layer < 0) throw new IllegalArgumentException(o.codebook() + " does not record its MuQ layer: pass --layer");
+        if (cb.muqLayer() >= 0 && layer != cb.muqLayer()) {
+            throw new IllegalArgumentException("--layer " + layer + " but " + o.codebook() + " was trained on MuQ layer " + cb.muqLayer()
+                    + ": its codes mean nothing for other layers; drop --layer or train a codebook for layer " + layer);
+        }
+        if (cb.dim() != muq.config().encoderDim()) {
+            throw new IllegalArgumentException("codebook " + o.codebook() + " has vectors of " + cb.dim() + " but MuQ " + o.muqModel()
+                    + " gives " + muq.config().encoderDim());
+        }
+        SketchVocabulary vocab = null;
+        if (o.songbloomModel() != null) {
+            vocab = SketchVocabularyGuard.read(o.songbloomModel());
+            SketchVocabularyGuard.requireFits(vocab, cb.size(), o.songbloomModel(), o.codebook().toString());
+            log.println(SketchVocabularyGuard.semanticsNote(cb.sha256()));
+        }
+
+        List<Path> files;
+        try (var s = Files.walk(o.dataDir())) {
+            files = s.filter(Files::isRegularFile).filter(reader::accepts).sorted().toList();
+        }
+        if (files.isEmpty()) throw new IllegalArgumentException("no audio files in " + o.dataDir());
+        Files.createDirectories(o.output());
+        List<Path> todo = new ArrayList<>();
+        int cached = 0;
+        for (Path f : files) {
+            Path meta = o.output().resolve(idx(o.dataDir(), f) + ".meta.json");
+            if (!Files.exists(meta) || o.overwrite()) {
+                todo.add(f);
+                continue;
+            }
+            JsonNode m = JSON.readTree(meta.toFile());
+            if (!cb.sha256().equals(m.path("codebook_sha256").asText()) || m.path("muq_layer").asInt(-1) != layer) {
+                throw new IllegalStateException(o.output() + " already holds sketches of codebook " + m.path("codebook_sha256").asText()
+                        + " (MuQ layer " + m.path("muq_layer").asInt() + ", e.g. " + meta.getFileName() + "); this run uses codebook "
+                        + cb.sha256() + " (layer " + layer + "): sketches of different codebooks must not mix; choose another --output or "
+                        + "pass --overwrite");
+            }
+            if (m.path("source_bytes").asLong() == Files.size(f) && m.path("source_mtime").asLong() == Files.getLastModifiedTime(f).toMillis()
+                    && Files.exists(o.output().resolve(idx(o.dataDir(), f) + ".sketch.npy"))) {
+                cached++;
+            } else {
+                todo.add(f);
+            }
+        }
+        long frames = 0;
+        try (Progress bar = showProgress ? Progress.start("extract-sketch", todo.size(), "files") : Progress.silent()) {
+            for (Path f : todo) {
+                AudioReader.Mono audio = reader.read(f);
+                float[] h = muq.encode(AudioReader.at24k(audio, f), layer);
+                int[] ids = cb.nearest(h, h.length / cb.dim());
+                long latent = SketchAlignment.latentFrames(audio.samples().length, audio.sampleRate());
+                int[] aligned = SketchAlignment.align(ids, latent);
+                if (vocab != null) vocab.requireTokens(aligned, false);
+                String id = idx(o.dataDir(), f);
+                Npy.writeInt32(o.output().resolve(id + ".sketch.npy"), aligned);
+                ObjectNode m = JSON.createObjectNode();
+                m.put("idx", id);
+                m.put("source", o.dataDir().relativize(f).toString());
+                m.put("source_bytes", Files.size(f));
+                m.put("source_mtime", Files.getLastModifiedTime(f).toMillis());
+                m.put("codebook_sha256", cb.sha256());
+                m.put("codebook_size", cb.size());
+                m.put("distance", cb.distance().id());
+                m.put("muq_layer", layer);
+                m.put("muq_model", o.muqModel().getFileName().toString());
+                m.put("sample_rate", 24000);
+                m.put("frame_rate", 25);
+                m.put("frames", aligned.length);
+                m.put("muq_frames", ids.length);
+                AtomicFiles.writeString(o.output().resolve(id + ".meta.json"), JSON.writeValueAsString(m));
+                frames += aligned.length;
+                bar.step(1);
+            }
+        }
+        log.printf(Locale.ROOT, "extract-sketch: %d file(s) written, %d cached, %d frames (codebook %s…, layer %d) in %s%n", todo.size(),
+                cached, frames, cb.sha256().substring(0, 12), layer, o.output());
+        return new Result(todo.size(), cached, frames, cb.sha256(), layer);
+    }
+
+    /** The cache id of {@code file}: its path under {@code dataDir} without extension, separators as "__". */
+    public static String idx(Path dataDir, Path file) {
+        String rel = dataDir.relativize(file).toString().replace(java.io.File.separatorChar, '/');
+        int dot = rel.lastIndexOf('.');
+        return (dot > rel.lastIndexOf('/') ? rel.substring(0, dot) : rel).replace("/", "__");
+    }
+
+    /** Reads a cached sketch, refusing it unless its meta records {@code codebookSha} (how training consumes the cache). */
+    public static int[] readSketch(Path dir, String idx, String codebookSha) throws IOException {
+        JsonNode m = JSON.readTree(dir.resolve(idx + ".meta.json").toFile());
+        String got = m.path("codebook_sha256").asText();
+        if (!got.equals(codebookSha)) {
+            throw new IllegalStateException("sketch " + idx + " in " + dir + " was made with codebook " + got + ", not the configured "
+                    + codebookSha + ": re-extract it with that codebook");
+        }
+        return Npy.readInts(dir.resolve(idx + ".sketch.npy"));
+    }
+}
