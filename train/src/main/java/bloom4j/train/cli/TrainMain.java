@@ -1,11 +1,10 @@
 package bloom4j.train.cli;
 
 import bloom4j.tensor.cli.CliSupport;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** Entry point of the training-side commands ({@code train-vq}, {@code extract-sketch}); the launcher dispatches here. */
-@Command(name = "bloom4j", mixinStandardHelpOptions = true, versionProvider = Version.class,
+@Command(name = "bloom4j", mixinStandardHelpOptions = true, versionProvider = CliSupport.Version.class,
         description = "Fine-tuning data preparation and training.",
         subcommands = {TrainVqCommand.class, ExtractSketchCommand.class})
 public final class TrainMain {
@@ -15,8 +14,6 @@ public final class TrainMain {
     }
 
     public static int run(String... args) {
-        return new CommandLine(new TrainMain())
-                .setExecutionExceptionHandler((e, cmd, parsed) -> CliSupport.report(e, cmd.getErr()))
-                .execute(args);
+        return CliSupport.execute(new TrainMain(), args);
     }
 }
