@@ -13,7 +13,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * For {@code nn.ConvTranspose1d} (weight {@code [C_in, C_out, k]}) dim 0 is C_in, for {@code nn.Conv1d} it is C_out.
  *
  * <p>Inference folds the pair into one weight at load time ({@link #fold}); training keeps g and v as variables and composes
- * the same function in the graph ({@link #apply}, positive reduction axes as M2.1 needs).
+ * the same function in the graph ({@link #apply}, positive reduction axes as M2.1 needs). Layers load through
+ * {@code frozen}/{@code trainable}, which also accept a plain {@code weight}.
  */
 public final class WeightNorm {
     private WeightNorm() {}
@@ -38,18 +39,26 @@ public final class WeightNorm {
     }
 
     /**
-     * The weight of a convolution under {@code s}: {@code weight_g}/{@code weight_v} if the source has them (folded into one
-     * frozen constant {@code weight_g+weight_v} when neither is trainable, otherwise composed in the graph), else a plain
-     * {@code weight}. {@code shape} is the PyTorch weight shape, whose dim 0 the norm is taken per.
+     * The weight as an array when nothing of it is trainable ({@code weight}, or {@code weight_g}/{@code weight_v} folded), so a
+     * layer can store it in whatever layout its kernel wants; null when it must stay a graph variable.
      */
-    static SDVariable load(Scope s, long... shape) {
-        if (!(s.has("weight_g") && s.has("weight_v"))) return s.param("weight", shape);
-        long[] gShape = new long[shape.length];
-        java.util.Arrays.fill(gShape, 1);
-        gShape[0] = shape[0];
-        if (!s.trainable("weight_g") && !s.trainable("weight_v")) {
-            return s.derivedConstant("weight_g+weight_v", fold(s.array("weight_g", gShape), s.array("weight_v", shape)));
-        }
-        return apply(s.param("weight_g", gShape), s.param("weight_v", shape), shape.length);
+    static INDArray frozen(Scope s, long... shape) {
+        if (!(s.has("weight_g") && s.has("weight_v"))) return s.trainable("weight") ? null : s.array("weight", shape);
+        if (s.trainable("weight_g") || s.trainable("weight_v")) return null;
+        return fold(s.array("weight_g", gShape(shape)), s.array("weight_v", shape));
     }
+
+    /** The weight as a trainable graph function ({@code weight}, or {@code g · v / ‖v‖}). */
+    static SDVariable trainable(Scope s, long... shape) {
+        if (!(s.has("weight_g") && s.has("weight_v"))) return s.param("weight", shape);
+        return apply(s.param("weight_g", gShape(shape)), s.param("weight_v", shape), shape.length);
+    }
+
+    private static long[] gShape(long[] shape) {
+        long[] g = new long[shape.length];
+        java.util.Arrays.fill(g, 1);
+        g[0] = shape[0];
+        return g;
+    }
+
 }

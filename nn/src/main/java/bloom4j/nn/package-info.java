@@ -13,7 +13,10 @@
  *       them.</li>
  *   <li><b>Layouts</b> are PyTorch's: linear weights {@code [out, in]}, embeddings {@code [num, dim]}.</li>
  *   <li><b>Activations are rows</b> {@code [N, features]} (N = B·T) between layers, since SameDiff's mmul does not broadcast ranks;
- *       attention reshapes to heads through {@link bloom4j.nn.SeqShape}. Methods named {@code forwardRows} take rows.</li>
+ *       attention reshapes to heads through {@link bloom4j.nn.SeqShape}. Methods named {@code forwardRows} take rows. The audio
+ *       layers ({@link bloom4j.nn.Conv1d}, {@link bloom4j.nn.ConvTranspose1d}, {@link bloom4j.nn.SnakeBeta}) take channels-first
+ *       {@code [B, C, T]}, PyTorch's convolution layout; weight-normed convolutions ({@code weight_g}/{@code weight_v}) go
+ *       through {@link bloom4j.nn.WeightNorm}.</li>
  *   <li><b>dtype</b>: FLOAT for inference and training, DOUBLE for gradient checks; fp16/bf16 are useless on CPU in ND4J M2.1.</li>
  *   <li><b>M2.1 traps avoided</b> (see the SameDiff field guide): reductions use explicit positive axes; no {@code sd.loss.*},
  *       {@code variance}, {@code layerNorm} (no eps), {@code batchNorm}, {@code dropout}, {@code cumsum} (axis ≠ 0), {@code splitV},

@@ -62,10 +62,10 @@ class OobleckVaeTest {
         OobleckConfig wrong = new OobleckConfig(48000, 2, 4, 8, java.util.List.of(1, 2), java.util.List.of(2, 4), true, false);
         try (TensorSource src = Checkpoints.open(dir.resolve("model.pt"))) {
             RuntimeException e = assertThrows(RuntimeException.class, () -> OobleckVae.load(src, "", wrong, OobleckVae.Parts.ALL));
-            assertTrue(e.getMessage().contains("'encoder.layers.0.weight_g': expected [8, 1, 1], got [4, 1, 1]"), e.getMessage());
+            assertTrue(e.getMessage().contains("'encoder.layers.0.bias': expected [8], got [4]"), e.getMessage());
             OobleckConfig right = OobleckConfig.fromJson(new ObjectMapper().readTree(dir.resolve("vae_config.json").toFile()));
             e = assertThrows(RuntimeException.class, () -> OobleckVae.load(src, "vae.vae.", right, OobleckVae.Parts.DECODER));
-            assertTrue(e.getMessage().contains("missing [vae.vae.decoder.layers.0.weight") && e.getMessage().contains("VAE JSON config"),
+            assertTrue(e.getMessage().contains("missing [vae.vae.decoder.layers.0.bias [8], vae.vae.decoder.layers.0.weight [8, 4, 7]") && e.getMessage().contains("VAE JSON config"),
                     e.getMessage());
             assertEquals("", OobleckVae.detectPrefix(src));
         }

@@ -73,6 +73,11 @@ public final class FlowSampler {
     /** The time grid {@code [steps + 1]}. */
     public float[] schedule() { return linspace(sigmaMax, 0f, steps + 1); }
 
+    /** Draws the block noise {@code [shape]} from {@code noise} (upstream: one {@code randn} per block), then samples. */
+    public INDArray sample(Velocity model, bloom4j.models.GaussianNoise noise, long[] shape, StepListener listener) {
+        return sample(model, noise.next(shape), listener);
+    }
+
     /** Samples from {@code noise} (FLOAT, any shape the model takes); {@code listener} may be null. */
     public INDArray sample(Velocity model, INDArray noise, StepListener listener) {
         INDArray n = noise.castTo(DataType.FLOAT);
