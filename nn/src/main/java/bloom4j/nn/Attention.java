@@ -16,8 +16,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * <pre>
  *   q, k, v = proj(x)                          rows [B·T, H·dh], [B·T, Hkv·dh], [B·T, Hkv·dh]
  *   q, k    = rope(q), rope(k)                 [B, T, H|Hkv, dh]
- *   k, v    = concat(past, k|v) if cached      [B, Hkv, S, dh], S = Tpast + T
- *   o       = softmax(q·kᵀ/√dh + mask) · v      [B, H, T, dh]
+ *   o       = softmax(q·kᵀ/√dh + mask) · v      [B, H, T, dh], over the cached past and the new k|v
+ *                                              (S = Tpast + T; see {@link #attendCached}, which never copies the past)
  *   y       = out(o as rows)                   [B·T, hidden]
  * </pre>
  *
@@ -110,14 +110,14 @@ public final class Attention {
         SDVariable[] p = qkv.project(x);
         SDVariable[] heads = p.length == 1 ? splitFused(p[0], ctx) : splitSeparate(p, ctx);   // [B, H|Hkv, T, dh]
         SDVariable q = heads[0], k = heads[1], v = heads[2];
+        SDVariable o;
         if (cache != null) {
-            SameDiff sd = x.getSameDiff();
             k.rename(cache.newKeyName());
             v.rename(cache.newValueName());
-            k = sd.concat(2, cache.pastKey(), k);                                               // [B, Hkv, S, dh]
-            v = sd.concat(2, cache.pastValue(), v);
+            o = attendCached(q, k, v, cache, ctx.maskFor(dims.groups()), dims, ctx.seq());      // [B, H, T, dh]
+        } else {
+            o = attend(q, k, v, ctx.maskFor(dims.groups()), dims, ctx.seq());                  // [B, H, T, dh]
         }
-        SDVariable o = attend(q, k, v, ctx.maskFor(dims.groups()), dims, ctx.seq());           // [B, H, T, dh]
         o = o.permute(0, 2, 1, 3).reshape(-1, dims.qDim());                                   // [B·T, H·dh]
         return out.forwardRows(o);
     }
@@ -167,6 +167,39 @@ public final class Attention {
         SDVariable probs = sd.nn.softmax(scores, 3);
         SDVariable o = sd.mmul(probs, v);                                                       // [B, Hkv, g·T, dh]
         return g > 1 ? seq.reshapeBatch(o, d.heads(), -1, d.headDim()) : o;                     // [B, H, T, dh]
+    }
+
+    /**
+     * {@link #attend} over the cached past and the new keys without concatenating them (see {@link KvCache}): q {@code [B, H, T, dh]}
+     * (scaled), new k and v {@code [B, Hkv, T, dh]}, the slot's past {@code [B, Hkv, P, dh]}, mask {@code [g·T, P + T]} (or
+     * broadcastable to the scores); returns {@code [B, H, T, dh]}.
+     * <pre>
+     *   s = concat(q·Kpastᵀ, q·kᵀ) + mask          [B, Hkv, g·T, P + T]
+     *   p = softmax(s)
+     *   o = p[..., :P]·Vpast + p[..., P:]·v
+     * </pre>
+     */
+    public static SDVariable attendCached(SDVariable q, SDVariable k, SDVariable v, KvCache.Slot past, SDVariable mask, AttentionDims d,
+                                          SeqShape seq) {
+        SameDiff sd = q.getSameDiff();
+        int g = d.groups();
+        if (g > 1) q = seq.reshapeBatch(q, d.kvHeads(), -1, d.headDim());                        // [B, Hkv, g·T, dh]
+        SDVariable scores = sd.concat(3, sd.mmul(q, past.pastKey(), false, true, false),       // [B, Hkv, g·T, P]
+                sd.mmul(q, k, false, true, false));                                             // [B, Hkv, g·T, P + T]
+        if (mask != null) scores = scores.add(mask);
+        SDVariable probs = sd.nn.softmax(scores, 3);
+        SDVariable pPast = sd.slice(probs, zeros4(sd), past.pastProbsSize());                   // [B, Hkv, g·T, P]
+        SDVariable pNew = sd.slice(probs, past.newProbsBegin(), minusOnes4(sd));                // [B, Hkv, g·T, T]
+        SDVariable o = sd.mmul(pPast, past.pastValue()).add(sd.mmul(pNew, v));                  // [B, Hkv, g·T, dh]
+        return g > 1 ? seq.reshapeBatch(o, d.heads(), -1, d.headDim()) : o;                     // [B, H, T, dh]
+    }
+
+    private static SDVariable zeros4(SameDiff sd) { return sharedConstant(sd, "kv_cache.zeros4", 0); }
+
+    private static SDVariable minusOnes4(SameDiff sd) { return sharedConstant(sd, "kv_cache.minus_ones4", -1); }
+
+    private static SDVariable sharedConstant(SameDiff sd, String name, long value) {
+        return sd.hasVariable(name) ? sd.getVariable(name) : sd.constant(name, Nd4j.createFromArray(value, value, value, value));
     }
 
     public AttentionDims dims() { return dims; }
