@@ -55,6 +55,7 @@ final class ConvertCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "converted %d tensors (%,d elements, %,d bytes) of a %s model into %s%n", r.tensors(),
                 r.elements(), r.bytes(), r.kind().id(), r.folder());
         for (Path f : r.weightFiles()) System.out.println("  " + f.getFileName());
+        for (String w : r.warnings()) System.out.println("warning: " + w);
         if (r.kind() == ModelKind.GENERIC) {
             System.out.println("note: the parameter names match no model bloom4j knows; the weights were converted as they are");
         }
