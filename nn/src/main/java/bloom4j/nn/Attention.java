@@ -44,11 +44,13 @@ public final class Attention {
 
     private final AttentionDims dims;
     private final Projection qkv;
+    private final Linear fusedQkv;   // the single q | k | v projection when there is one, else null
     private final Linear out;
 
-    private Attention(AttentionDims dims, Projection qkv, Linear out) {
+    private Attention(AttentionDims dims, Projection qkv, Linear fusedQkv, Linear out) {
         this.dims = dims;
         this.qkv = qkv;
+        this.fusedQkv = fusedQkv;
         this.out = out;
     }
 
@@ -82,12 +84,12 @@ public final class Attention {
             Scope f = s.pp(fusedName);
             Linear fused = Linear.of(f.derivedConstant("weight", Nd4j.concat(0, w)),
                     qkvBias ? f.derivedConstant("bias", Nd4j.concat(0, b)) : null, d.hidden(), d.qDim() + 2L * d.kvDim());
-            return new Attention(d, x -> new SDVariable[] {fused.forwardRows(x)}, lo);
+            return new Attention(d, x -> new SDVariable[] {fused.forwardRows(x)}, fused, lo);
         }
         Linear lq = Linear.load(s.pp(q), d.hidden(), d.qDim(), qkvBias);
         Linear lk = Linear.load(s.pp(k), d.hidden(), d.kvDim(), qkvBias);
         Linear lv = Linear.load(s.pp(v), d.hidden(), d.kvDim(), qkvBias);
-        return new Attention(d, x -> new SDVariable[] {lq.forwardRows(x), lk.forwardRows(x), lv.forwardRows(x)}, lo);
+        return new Attention(d, x -> new SDVariable[] {lq.forwardRows(x), lk.forwardRows(x), lv.forwardRows(x)}, null, lo);
     }
 
     /**
@@ -96,11 +98,11 @@ public final class Attention {
      */
     public static Attention fused(Scope s, AttentionDims d, boolean qkvBias, boolean outBias, String qkvName, String outName) {
         Linear l = Linear.load(s.pp(qkvName), d.hidden(), d.qDim() + 2L * d.kvDim(), qkvBias);
-        return new Attention(d, x -> new SDVariable[] {l.forwardRows(x)}, Linear.load(s.pp(outName), d.qDim(), d.hidden(), outBias));
+        return new Attention(d, x -> new SDVariable[] {l.forwardRows(x)}, l, Linear.load(s.pp(outName), d.qDim(), d.hidden(), outBias));
     }
 
     /** Any other projection (LoRA-wrapped linears, for instance). */
-    public static Attention of(AttentionDims d, Projection qkv, Linear out) { return new Attention(d, qkv, out); }
+    public static Attention of(AttentionDims d, Projection qkv, Linear out) { return new Attention(d, qkv, null, out); }
 
     /**
      * Self-attention over rows {@code x [B·T, hidden]}, returning rows {@code [B·T, hidden]}. With a cache slot, attends over the
@@ -203,6 +205,12 @@ public final class Attention {
     }
 
     public AttentionDims dims() { return dims; }
+
+    /**
+     * The one projection to q | k | v rows {@code [qDim + 2·kvDim, hidden]} when this attention has one ({@link #fused}, or
+     * {@link #separate} with frozen weights), else null: what an eager kernel over the same weights needs.
+     */
+    public Linear fusedProjection() { return fusedQkv; }
 
     public Linear out() { return out; }
 }

@@ -175,6 +175,34 @@ public final class KvCache {
         length = newLength;
     }
 
+    /**
+     * For eager kernels that write the new keys and values themselves instead of going through {@link #append}: makes room for
+     * {@code positions} in total. The buffers may be replaced, so fetch them with {@link #keyBuffer}/{@link #valueBuffer} after.
+     */
+    public void ensureCapacity(int positions) {
+        if (positions > capacity) grow(positions);
+    }
+
+    /** The key buffer {@code [B, Hkv, capacity, dh]} of a slot; positions past {@link #length()} are free. */
+    public INDArray keyBuffer(Slot s) { return buffer(s)[0]; }
+
+    /** The value buffer {@code [B, Hkv, capacity, dh]} of a slot. */
+    public INDArray valueBuffer(Slot s) { return buffer(s)[1]; }
+
+    private INDArray[] buffer(Slot s) {
+        INDArray[] kv = buffers.get(s.name());
+        if (kv == null) throw new IllegalArgumentException("slot '" + s.name() + "' is not part of this cache");
+        return kv;
+    }
+
+    /** Counts {@code t} positions that an eager kernel wrote into every slot's buffers after {@link #length()}. */
+    public void advance(int t) {
+        if (t < 0 || length + t > capacity) {
+            throw new IllegalArgumentException("cannot advance by " + t + " from " + length + " within capacity " + capacity);
+        }
+        length += t;
+    }
+
     private void grow(int needed) {
         int cap = capacity;
         while (cap < needed) cap = Math.multiplyExact(cap, 2);
