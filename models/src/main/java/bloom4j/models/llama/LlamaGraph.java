@@ -47,6 +47,7 @@ public final class LlamaGraph {
     private final List<SDVariable> layerOutputs;
     private final SDVariable hidden;           // [B·T, hidden]
     private final SDVariable lastHidden;       // [B, hidden]
+    private final LlamaDecodeKernel kernel;    // the eager single-token step, or null
 
     /**
      * Builds the decoder under {@code s} (the HF {@code LlamaModel} scope) into {@code s}'s graph, for a fixed batch size (2 for
@@ -73,6 +74,7 @@ public final class LlamaGraph {
         hidden = out.rename(s.key("last_hidden_state"));
         lastHidden = hidden.reshape(batch, -1, c.hiddenSize()).get(SDIndex.all(), SDIndex.point(-1), SDIndex.all())
                 .rename(s.key("last_hidden_state.last"));
+        kernel = LlamaDecodeKernel.supports(decoder) ? LlamaDecodeKernel.of(decoder, slots) : null;
     }
 
     public SameDiff sd() { return sd; }
@@ -89,6 +91,9 @@ public final class LlamaGraph {
 
     /** Output rows of layer {@code i} before the final norm. */
     public SDVariable layerOutput(int i) { return layerOutputs.get(i); }
+
+    /** The per-layer cache slots, in layer order. */
+    public List<KvCache.Slot> slots() { return List.copyOf(slots); }
 
     /** An empty cache for this graph, growing from {@code capacity} positions. */
     public KvCache newCache(int capacity) {
@@ -113,6 +118,29 @@ public final class LlamaGraph {
         cache.feed(f);
         return f;
     }
+
+    /**
+     * One single-token decode step: {@code x [B, hidden]} (or {@code [B, 1, hidden]}) after the cached positions; appends its keys and
+     * values to the cache and returns {@code last_hidden_state [B, hidden]}. Runs the eager {@link LlamaDecodeKernel} over the graph's
+     * weights when they are frozen (inference), else the graph; both compute the same function (tested).
+     */
+    public INDArray decode(INDArray x, KvCache cache) {
+        long[] sh = x.shape();
+        boolean ok = (sh.length == 2 || (sh.length == 3 && sh[1] == 1)) && sh[0] == batch && sh[sh.length - 1] == config.hiddenSize();
+        if (!ok) {
+            throw new IllegalArgumentException("decode takes one token per sequence, [" + batch + ", " + config.hiddenSize() + "] or ["
+                    + batch + ", 1, " + config.hiddenSize() + "], got " + Arrays.toString(sh));
+        }
+        return kernel != null ? kernel.step(x.reshape(batch, config.hiddenSize()), cache) : decodeWithGraph(x, cache);
+    }
+
+    /** {@link #decode} through the graph: the plain path the kernel is checked against. */
+    INDArray decodeWithGraph(INDArray x, KvCache cache) {
+        return run(x.reshape(batch, 1, config.hiddenSize()), cache, lastHidden.name()).get(lastHidden.name());
+    }
+
+    /** Whether {@link #decode} runs the eager kernel. */
+    public boolean hasDecodeKernel() { return kernel != null; }
 
     /**
      * One prefill or decode call: feeds {@code embeds [B, T, hidden]} after the cached positions, computes {@code outputs} (names of

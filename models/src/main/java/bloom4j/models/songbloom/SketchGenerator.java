@@ -95,7 +95,6 @@ public final class SketchGenerator {
     private final INDArray prefix;              // [2, prefix, D], fed with the first input only
     private final KvCache cache;
     private final String logitsName;
-    private final String hiddenName;
     private final List<INDArray> keptLatents = new ArrayList<>();
     private int[] kept = new int[0];
     private INDArray pending;                   // [D]: the next input
@@ -127,7 +126,6 @@ public final class SketchGenerator {
         long capacity = cfgPrefix.size(1) + (long) positions * (maxKeptBlocks() + 1);
         this.cache = model.newCache(Math.toIntExact(Math.min(capacity, Integer.MAX_VALUE / 2)));
         this.logitsName = model.lastLogits().name();
-        this.hiddenName = model.lm().lastHidden().name();
         this.pending = model.bos();
     }
 
@@ -145,12 +143,11 @@ public final class SketchGenerator {
         }
         int index = blocks++;
         PenaltyWindow window = sampler.windowForBlock(kept);
-        INDArray x = pair(pending);                                              // [2, 1, D]
-        if (cache.length() == 0) x = Nd4j.concat(1, prefix, x);                  // the fuser prepends the prefix on the first call only
+        INDArray x = pair(pending);                                              // [2, D]
         int[] tokens = new int[blockSize];
         INDArray embeddings = Nd4j.create(DataType.FLOAT, blockSize, model.config().dim());
         for (int k = 0; k < blockSize; k++) {
-            INDArray out = model.run(x, cache, logitsName).get(logitsName);    // [2, P + 1]: cond, uncond
+            INDArray out = logits(x);                                            // [2, P + 1]: cond, uncond
             SketchSampler.Step step = sampler.sample(out, window);
             tokens[k] = step.token();
             listener.onToken(new TokenEvent(index, k, step.token(), out, step));
@@ -158,7 +155,7 @@ public final class SketchGenerator {
             embeddings.putRow(k, e);
             x = pair(e);
         }
-        INDArray h = model.run(x, cache, hiddenName).get(hiddenName).getRow(0).dup();   // conditional row only
+        INDArray h = model.decode(x, cache).getRow(0).dup();                    // conditional row only
         boolean eos = Arrays.stream(tokens).anyMatch(t -> t == model.vocabulary().eos());
         boolean overLength = sequenceLength > lengthLimit();
         last = new Block(index, tokens, embeddings, h, eos, overLength);
@@ -211,9 +208,21 @@ public final class SketchGenerator {
     /** Positions in the KV cache (prefix included). */
     public int cachedPositions() { return cache.length(); }
 
+    /**
+     * The classifier output of the pair after feeding {@code x [2, D]}: the very first call also feeds the condition prefix (the fuser
+     * prepends it on the first streaming call only) and runs the graph; later calls are single-token decode steps.
+     */
+    private INDArray logits(INDArray x) {
+        if (cache.length() == 0) {
+            INDArray first = Nd4j.concat(1, prefix, x.reshape(2, 1, x.size(1)));
+            return model.run(first, cache, logitsName).get(logitsName);
+        }
+        return model.classify(model.decode(x, cache));
+    }
+
     private static INDArray pair(INDArray row) {
-        INDArray r = row.reshape(1, 1, row.length());
-        return Nd4j.concat(0, r, r);                                            // [2, 1, D]: the same input for both CFG rows
+        INDArray r = row.reshape(1, row.length());
+        return Nd4j.concat(0, r, r);                                            // [2, D]: the same input for both CFG rows
     }
 
 }

@@ -50,6 +50,7 @@ public final class SongBloomAr {
     private final SongBloomConfig config;
     private final SketchVocabulary vocab;
     private final LlamaGraph lm;
+    private final SiluMlp classifier;
     private final SDVariable lastLogits;    // [B, P + 1]
     private final SDVariable logits;        // [B·T, P + 1]
     private final SDVariable blockConvIn;   // [N, S·latent]
@@ -68,7 +69,7 @@ public final class SongBloomAr {
         SameDiff sd = root.sd();
 
         lm = new LlamaGraph(m.pp("ar_transformer"), c.llama(), batch);
-        SiluMlp classifier = SiluMlp.load(m.pp("skeleton_classifier"), d, d, vocab.classes(), "0", false, "2", true);
+        classifier = SiluMlp.load(m.pp("skeleton_classifier"), d, d, vocab.classes(), "0", false, "2", true);
         lastLogits = classifier.forwardRows(lm.lastHidden()).rename(m.pp("skeleton_classifier").key("output.last"));
         logits = classifier.forwardRows(lm.hidden()).rename(m.pp("skeleton_classifier").key("output"));
 
@@ -137,6 +138,19 @@ public final class SongBloomAr {
 
     /** One prefill or decode call of the graph; see {@link LlamaGraph#run}. */
     public Map<String, INDArray> run(INDArray embeds, KvCache cache, String... outputs) { return lm.run(embeds, cache, outputs); }
+
+    /** One single-token step, {@code [B, D]} in, {@code last_hidden_state [B, D]} out; see {@link LlamaGraph#decode}. */
+    public INDArray decode(INDArray x, KvCache cache) { return lm.decode(x, cache); }
+
+    /**
+     * {@code skeleton_classifier} on hidden rows {@code [N, D]}: {@code [N, P + 1]}, eagerly over the graph's weights (the
+     * same function as {@link #logits()}).
+     */
+    public INDArray classify(INDArray hidden) {
+        INDArray w0 = classifier.first().weight().getArr(), w2 = classifier.second().weight().getArr();
+        INDArray a = Nd4j.nn.swish(hidden.castTo(DataType.FLOAT).mmul(w0.transpose()));   // silu: [N, D]
+        return a.mmul(w2.transpose()).addiRowVector(classifier.second().bias().getArr());   // [N, P + 1]
+    }
 
     /** {@code bos_token} {@code [D]} (a copy). */
     public INDArray bos() { return bosToken.dup(); }

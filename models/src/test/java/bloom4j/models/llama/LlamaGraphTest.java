@@ -19,6 +19,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -60,6 +61,44 @@ class LlamaGraphTest {
         double scale = Transforms.abs(full).maxNumber().doubleValue();
         assertTrue(maxDiff(inc, full) < 1e-6 * scale, "max |cached - full| " + maxDiff(inc, full) + " for outputs up to " + scale);
         assertTrue(full.stdNumber().doubleValue() > 0.1, "not vacuous");
+    }
+
+    /**
+     * The eager decode kernel against the graph (the plain path), step by step from the same prefill: equal within 1e-6 of the
+     * output scale, and both caches hold the same keys and values.
+     */
+    @Test
+    void decodeKernelEqualsTheGraph() {
+        LlamaGraph g = tiny(SameDiff.create(), 2);
+        assertTrue(g.hasDecodeKernel());
+        int pre = 5, d = g.config().hiddenSize();
+        Nd4j.getRandom().setSeed(6);
+        INDArray prefix = Nd4j.randn(DataType.FLOAT, 2, pre, d);
+        KvCache fast = g.newCache(pre + 1), plain = g.newCache(pre + 1);        // both grow during the steps
+        g.run(prefix, fast);
+        g.run(prefix, plain);
+        for (int t = 0; t < 6; t++) {
+            INDArray x = Nd4j.randn(DataType.FLOAT, 2, d);
+            INDArray a = g.decode(x, fast), b = g.decodeWithGraph(x, plain);
+            assertArrayEquals(new long[] {2, d}, a.shape());
+            double scale = Transforms.abs(b).maxNumber().doubleValue();
+            assertTrue(maxDiff(a, b) < 1e-6 * scale, "step " + t + ": max |kernel - graph| " + maxDiff(a, b));
+        }
+        assertEquals(plain.length(), fast.length());
+        assertEquals(pre + 6, fast.length());
+        INDArray kf = fast.keyBuffer(g.slots().get(1)), kp = plain.keyBuffer(g.slots().get(1));
+        INDArray used = kf.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, pre + 6), NDArrayIndex.all());
+        double err = maxDiff(used, kp.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, pre + 6), NDArrayIndex.all()));
+        assertTrue(err < 1e-5, "cached keys differ by " + err);
+        assertThrows(IllegalArgumentException.class, () -> g.decode(Nd4j.zeros(DataType.FLOAT, 2, 2, d), fast));
+    }
+
+    /** Trainable weights keep the graph path (the kernel reads frozen arrays only). */
+    @Test
+    void trainableWeightsDecodeThroughTheGraph() {
+        Scope root = Scope.root(SameDiff.create(), ParamSource.empty(),
+                LoadOptions.inference().allTrainable().initMissing(Init.normal(0.3, 11)));
+        assertFalse(new LlamaGraph(root.pp("model"), LlamaConfig.tiny(), 1).hasDecodeKernel());
     }
 
     @Test
