@@ -3,12 +3,12 @@ package bloom4j.infer.bench;
 import bloom4j.models.llama.LlamaConfig;
 import bloom4j.models.llama.LlamaGraph;
 import bloom4j.nn.ComputeThreads;
+import bloom4j.nn.Graphs;
 import bloom4j.nn.Init;
 import bloom4j.nn.KvCache;
 import bloom4j.nn.LoadOptions;
 import bloom4j.nn.ParamSource;
 import bloom4j.nn.Scope;
-import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -88,8 +88,7 @@ public final class ArBench {
         Nd4j.getRandom().setSeed(1234);
         Init random = Init.named("bench normal(0.02)", (k, s, t) -> k.endsWith("layernorm.weight") || k.endsWith("norm.weight")
                 ? Nd4j.ones(t, s) : Nd4j.randn(t, s).muli(0.02));
-        SameDiff sd = SameDiff.create();
-        Scope root = Scope.root(sd, ParamSource.empty(), LoadOptions.inference().initMissing(random));
+        Scope root = Scope.root(Graphs.create(), ParamSource.empty(), LoadOptions.inference().initMissing(random));
         LlamaGraph g = new LlamaGraph(root.pp("model.ar_transformer"), c, o.batch());
         double build = (System.nanoTime() - t0) / 1e9;
         long weightBytes = c.params() * 4;
@@ -101,6 +100,7 @@ public final class ArBench {
         t0 = System.nanoTime();
         INDArray h = g.run(prefix, cache, last).get(last);
         double prefill = (System.nanoTime() - t0) / 1e9;
+        g.releaseWorkingMemory();                                                 // as the generator does after its prefill
         log.printf(Locale.ROOT, "prefill: %d x %d tokens in %.2f s = %.1f tok/s%n", o.batch(), o.prefix(), prefill,
                 o.batch() * o.prefix() / prefill);
 

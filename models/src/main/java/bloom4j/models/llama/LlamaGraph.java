@@ -1,6 +1,7 @@
 package bloom4j.models.llama;
 
 import bloom4j.nn.AttentionContext;
+import bloom4j.nn.Graphs;
 import bloom4j.nn.KvCache;
 import bloom4j.nn.RotaryEmbedding;
 import bloom4j.nn.Scope;
@@ -138,6 +139,12 @@ public final class LlamaGraph {
     INDArray decodeWithGraph(INDArray x, KvCache cache) {
         return run(x.reshape(batch, 1, config.hiddenSize()), cache, lastHidden.name()).get(lastHidden.name());
     }
+
+    /**
+     * Frees what the graph's sessions cache between calls ({@link Graphs#releaseWorkingMemory}): call it after a long prefill when
+     * decoding continues with {@link #decode}, which does not use them.
+     */
+    public void releaseWorkingMemory() { Graphs.releaseWorkingMemory(sd); }
 
     /** Whether {@link #decode} runs the eager kernel. */
     public boolean hasDecodeKernel() { return kernel != null; }

@@ -215,7 +215,9 @@ public final class SketchGenerator {
     private INDArray logits(INDArray x) {
         if (cache.length() == 0) {
             INDArray first = Nd4j.concat(1, prefix, x.reshape(2, 1, x.size(1)));
-            return model.run(first, cache, logitsName).get(logitsName);
+            INDArray out = model.run(first, cache, logitsName).get(logitsName);
+            model.lm().releaseWorkingMemory();                                  // the prefill's intermediates are not needed again
+            return out;
         }
         return model.classify(model.decode(x, cache));
     }

@@ -1,6 +1,7 @@
 package bloom4j.models.songbloom;
 
 import bloom4j.models.llama.LlamaGraph;
+import bloom4j.nn.Graphs;
 import bloom4j.nn.KvCache;
 import bloom4j.nn.LoadOptions;
 import bloom4j.nn.ParamSource;
@@ -95,7 +96,7 @@ public final class SongBloomAr {
      * alone) for {@code batch} sequences per call (2 for generation with CFG).
      */
     public static SongBloomAr load(SongBloomConfig c, ParamSource source, LoadOptions options, long batch) throws SongBloomWeightException {
-        return new SongBloomAr(c, Scope.root(SameDiff.create(), source, options), batch);
+        return new SongBloomAr(c, Scope.root(Graphs.create(), source, options), batch);
     }
 
     /** {@link #load(SongBloomConfig, ParamSource, LoadOptions, long)} for inference (FP32, frozen) with the CFG batch of 2. */
