@@ -84,6 +84,10 @@ public final class Attention {
             Scope f = s.pp(fusedName);
             Linear fused = Linear.of(f.derivedConstant("weight", Nd4j.concat(0, w)),
                     qkvBias ? f.derivedConstant("bias", Nd4j.concat(0, b)) : null, d.hidden(), d.qDim() + 2L * d.kvDim());
+            for (int i = 0; i < 3; i++) {   // ours (Scope.array hands out fresh arrays): free them now, not whenever the GC runs
+                w[i].close();
+                if (b[i] != null) b[i].close();
+            }
             return new Attention(d, x -> new SDVariable[] {fused.forwardRows(x)}, fused, lo);
         }
         Linear lq = Linear.load(s.pp(q), d.hidden(), d.qDim(), qkvBias);

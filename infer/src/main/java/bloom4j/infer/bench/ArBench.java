@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -106,14 +107,21 @@ public final class ArBench {
 
         INDArray x = h.dup();
         for (int i = 0; i < o.warmup(); i++) x = g.decode(x, cache);
-        t0 = System.nanoTime();
-        for (int i = 0; i < o.steps(); i++) x = g.decode(x, cache);
-        double perStep = (System.nanoTime() - t0) / 1e9 / o.steps();
+        double[] steps = new double[o.steps()];
+        for (int i = 0; i < o.steps(); i++) {
+            t0 = System.nanoTime();
+            x = g.decode(x, cache);
+            steps[i] = (System.nanoTime() - t0) / 1e9;
+        }
+        double perStep = Arrays.stream(steps).sum() / o.steps();
+        double[] sorted = steps.clone();
+        Arrays.sort(sorted);
         long rss = peakRss();
         double copy = copyBandwidth();
         Result r = new Result(o, copy, weightBytes, build, prefill, perStep, rss);
-        log.printf(Locale.ROOT, "decode: %.1f ms/step at context %d..%d = %.2f tok/s (batch %d)%n", perStep * 1e3,
-                o.prefix() + o.warmup(), cache.length(), r.decodeTokensPerSecond(), o.batch());
+        log.printf(Locale.ROOT, "decode: %.1f ms/step (median %.1f, best %.1f) at context %d..%d = %.2f tok/s (batch %d)%n",
+                perStep * 1e3, sorted[sorted.length / 2] * 1e3, sorted[0] * 1e3, o.prefix() + o.warmup(), cache.length(),
+                r.decodeTokensPerSecond(), o.batch());
         log.printf(Locale.ROOT, "memory copy bandwidth: %.1f GB/s (read + write, 256 MiB copy, after the run)%n", copy);
         log.printf(Locale.ROOT, "decode limit: %.2f GB of weights / %.1f GB/s = %.1f ms/step = %.2f tok/s; measured %.0f%% of it%n",
                 weightBytes / 1e9, copy, r.limitSecondsPerStep() * 1e3, r.limitTokensPerSecond(),

@@ -65,6 +65,15 @@ class SongBloomConfigTest {
         assertEquals(1_359_066_624L, c.llama().params(), "spec §5: AR LLaMA parameters");
     }
 
+    @Test
+    void samplingOptionsFromTheInferenceBlock() throws Exception {
+        assertEquals(SamplingOptions.released().withTopK(100), SamplingOptions.fromUpstream(yaml(RELEASED_150S)));
+        try (Fixture f = Fixtures.open("songbloom-generate")) {
+            assertEquals(new SamplingOptions(1.5f, true, 0.9f, 1, true, 6), SamplingOptions.fromUpstream(f.config().get("generate_params")));
+        }
+        assertEquals(new SamplingOptions(2f, true, 0.9f, 100, true, 50), SamplingOptions.fromUpstream(yaml("inference:\n  cfg_coef: [2.0, 1.5]\n")));
+    }
+
     /** The fixture's constructor arguments, checked against its checkpoint, give the tiny preset. */
     @Test
     void fixtureConfigAgreesWithItsWeights() throws Exception {
