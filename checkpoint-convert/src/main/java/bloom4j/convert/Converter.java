@@ -79,9 +79,10 @@ public final class Converter {
                 skipped.forEach(owner::remove);
             }
             JsonNode upstream = o.upstreamConfig() == null ? null : readConfig(o.upstreamConfig());
+            MergedSource merged = new MergedSource(owner, o.dtype());
+            List<String> warnings = kind.configHook().check(upstream, merged);
 
             staging = AtomicFiles.stagingDirFor(o.output());
-            MergedSource merged = new MergedSource(owner, o.dtype());
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("format", "pt");
             meta.put("bloom4j_model_type", kind.id());
@@ -103,7 +104,7 @@ public final class Converter {
             AtomicFiles.publishDir(staging, o.output());
             staging = null;
             List<Path> published = files.stream().map(f -> o.output().resolve(f.getFileName())).toList();
-            return new ConvertResult(o.output(), kind, published, owner.size(), elements, bytes, skipped);
+            return new ConvertResult(o.output(), kind, published, owner.size(), elements, bytes, skipped, warnings);
         } finally {
             AtomicFiles.deleteTree(staging);
             for (TensorSource s : sources) s.close();

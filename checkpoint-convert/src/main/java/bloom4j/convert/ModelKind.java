@@ -11,7 +11,7 @@ import java.util.function.Predicate;
 public enum ModelKind {
     /** SongBloom release checkpoint: AR sketch LM, DiT, conditioners (keys under {@code model.}), optionally the VAE ({@code vae.}). */
     SONGBLOOM(true, n -> n.startsWith("model.ar_transformer.") || n.equals("model.skeleton_emb.weight")
-            || n.startsWith("model.nar_dit.") || n.startsWith("model.condition_provider.conditioners.lyrics.")),
+            || n.startsWith("model.nar_dit.") || n.startsWith("model.condition_provider.conditioners.lyrics."), ConfigHook.SONGBLOOM),
     /**
      * MuQ music encoder (keys under {@code model.}: conv stem, conformer). A bare {@code MuQModel} dict or the MuQ inside MuQ-MuLan
      * is recognised too, so that conversion can say which prefix it expects.
@@ -32,11 +32,18 @@ public enum ModelKind {
 
     private final boolean selectable;
     private final Predicate<String> marker;
+    private final ConfigHook hook;
 
-    ModelKind(boolean selectable, Predicate<String> marker) {
+    ModelKind(boolean selectable, Predicate<String> marker) { this(selectable, marker, ConfigHook.NONE); }
+
+    ModelKind(boolean selectable, Predicate<String> marker, ConfigHook hook) {
         this.selectable = selectable;
         this.marker = marker;
+        this.hook = hook;
     }
+
+    /** The family's conversion-time check of the upstream config against the weights. */
+    ConfigHook configHook() { return hook; }
 
     /** The lower-case name used on the command line and in config.json. */
     public String id() { return name().toLowerCase(Locale.ROOT); }

@@ -16,8 +16,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * <pre>
  *   q, k, v = proj(x)                          rows [B·T, H·dh], [B·T, Hkv·dh], [B·T, Hkv·dh]
  *   q, k    = rope(q), rope(k)                 [B, T, H|Hkv, dh]
- *   k, v    = concat(past, k|v) if cached      [B, Hkv, S, dh], S = Tpast + T
- *   o       = softmax(q·kᵀ/√dh + mask) · v      [B, H, T, dh]
+ *   o       = softmax(q·kᵀ/√dh + mask) · v      [B, H, T, dh], over the cached past and the new k|v
+ *                                              (S = Tpast + T; see {@link #attendCached}, which never copies the past)
  *   y       = out(o as rows)                   [B·T, hidden]
  * </pre>
  *
@@ -48,16 +48,18 @@ public final class Attention {
 
     private final AttentionDims dims;
     private final Projection qkv;
+    private final Linear fusedQkv;   // the single q | k | v projection when there is one, else null
     private final Linear out;
     private final Linear[] onRotatedInput;   // q, k, v for rotary on the input; null otherwise
 
-    private Attention(AttentionDims dims, Projection qkv, Linear out) {
-        this(dims, qkv, out, null);
+    private Attention(AttentionDims dims, Projection qkv, Linear fusedQkv, Linear out) {
+        this(dims, qkv, fusedQkv, out, null);
     }
 
-    private Attention(AttentionDims dims, Projection qkv, Linear out, Linear[] onRotatedInput) {
+    private Attention(AttentionDims dims, Projection qkv, Linear fusedQkv, Linear out, Linear[] onRotatedInput) {
         this.dims = dims;
         this.qkv = qkv;
+        this.fusedQkv = fusedQkv;
         this.out = out;
         this.onRotatedInput = onRotatedInput;
     }
@@ -74,7 +76,7 @@ public final class Attention {
         }
         Linear[] p = {Linear.load(s.pp(q), d.hidden(), d.qDim(), qkvBias), Linear.load(s.pp(k), d.hidden(), d.kvDim(), qkvBias),
                 Linear.load(s.pp(v), d.hidden(), d.kvDim(), qkvBias)};
-        return new Attention(d, null, Linear.load(s.pp(o), d.qDim(), d.hidden(), outBias), p);
+        return new Attention(d, null, null, Linear.load(s.pp(o), d.qDim(), d.hidden(), outBias), p);
     }
 
     /** HF Llama naming: {@code q_proj}, {@code k_proj}, {@code v_proj}, {@code o_proj}. */
@@ -108,12 +110,16 @@ public final class Attention {
             Scope f = s.pp(fusedName);
             Linear fused = Linear.of(f.derivedConstant("weight", Nd4j.concat(0, w)),
                     qkvBias ? f.derivedConstant("bias", Nd4j.concat(0, b)) : null, d.hidden(), d.qDim() + 2L * d.kvDim());
-            return new Attention(d, x -> new SDVariable[] {fused.forwardRows(x)}, lo);
+            for (int i = 0; i < 3; i++) {   // ours (Scope.array hands out fresh arrays): free them now, not whenever the GC runs
+                w[i].close();
+                if (b[i] != null) b[i].close();
+            }
+            return new Attention(d, x -> new SDVariable[] {fused.forwardRows(x)}, fused, lo);
         }
         Linear lq = Linear.load(s.pp(q), d.hidden(), d.qDim(), qkvBias);
         Linear lk = Linear.load(s.pp(k), d.hidden(), d.kvDim(), qkvBias);
         Linear lv = Linear.load(s.pp(v), d.hidden(), d.kvDim(), qkvBias);
-        return new Attention(d, x -> new SDVariable[] {lq.forwardRows(x), lk.forwardRows(x), lv.forwardRows(x)}, lo);
+        return new Attention(d, x -> new SDVariable[] {lq.forwardRows(x), lk.forwardRows(x), lv.forwardRows(x)}, null, lo);
     }
 
     /**
@@ -122,11 +128,11 @@ public final class Attention {
      */
     public static Attention fused(Scope s, AttentionDims d, boolean qkvBias, boolean outBias, String qkvName, String outName) {
         Linear l = Linear.load(s.pp(qkvName), d.hidden(), d.qDim() + 2L * d.kvDim(), qkvBias);
-        return new Attention(d, x -> new SDVariable[] {l.forwardRows(x)}, Linear.load(s.pp(outName), d.qDim(), d.hidden(), outBias));
+        return new Attention(d, x -> new SDVariable[] {l.forwardRows(x)}, l, Linear.load(s.pp(outName), d.qDim(), d.hidden(), outBias));
     }
 
     /** Any other projection (LoRA-wrapped linears, for instance). */
-    public static Attention of(AttentionDims d, Projection qkv, Linear out) { return new Attention(d, qkv, out); }
+    public static Attention of(AttentionDims d, Projection qkv, Linear out) { return new Attention(d, qkv, null, out); }
 
     /**
      * Self-attention over rows {@code x [B·T, hidden]}, returning rows {@code [B·T, hidden]}. With a cache slot, attends over the
@@ -144,14 +150,14 @@ public final class Attention {
             heads = p.length == 1 ? splitFused(p[0], ctx) : splitSeparate(p, ctx.seq(), ctx.rope());
         }
         SDVariable q = heads[0], k = heads[1], v = heads[2];
+        SDVariable o;
         if (cache != null) {
-            SameDiff sd = x.getSameDiff();
             k.rename(cache.newKeyName());
             v.rename(cache.newValueName());
-            k = sd.concat(2, cache.pastKey(), k);                                               // [B, Hkv, S, dh]
-            v = sd.concat(2, cache.pastValue(), v);
+            o = attendCached(q, k, v, cache, ctx.maskFor(dims.groups()), dims, ctx.seq());      // [B, H, T, dh]
+        } else {
+            o = attend(q, k, v, ctx.maskFor(dims.groups()), dims, ctx.seq());                  // [B, H, T, dh]
         }
-        SDVariable o = attend(q, k, v, ctx.maskFor(dims.groups()), dims, ctx.seq());           // [B, H, T, dh]
         o = o.permute(0, 2, 1, 3).reshape(-1, dims.qDim());                                   // [B·T, H·dh]
         return out.forwardRows(o);
     }
@@ -201,7 +207,46 @@ public final class Attention {
         return g > 1 ? seq.reshapeBatch(o, d.heads(), -1, d.headDim()) : o;                     // [B, H, T, dh]
     }
 
+    /**
+     * {@link #attend} over the cached past and the new keys without concatenating them (see {@link KvCache}): q {@code [B, H, T, dh]}
+     * (scaled), new k and v {@code [B, Hkv, T, dh]}, the slot's past {@code [B, Hkv, P, dh]}, mask {@code [g·T, P + T]} (or
+     * broadcastable to the scores); returns {@code [B, H, T, dh]}.
+     * <pre>
+     *   s = concat(q·Kpastᵀ, q·kᵀ) + mask          [B, Hkv, g·T, P + T]
+     *   p = softmax(s)
+     *   o = p[..., :P]·Vpast + p[..., P:]·v
+     * </pre>
+     */
+    public static SDVariable attendCached(SDVariable q, SDVariable k, SDVariable v, KvCache.Slot past, SDVariable mask, AttentionDims d,
+                                          SeqShape seq) {
+        SameDiff sd = q.getSameDiff();
+        int g = d.groups();
+        if (g > 1) q = seq.reshapeBatch(q, d.kvHeads(), -1, d.headDim());                        // [B, Hkv, g·T, dh]
+        SDVariable scores = sd.concat(3, sd.mmul(q, past.pastKey(), false, true, false),       // [B, Hkv, g·T, P]
+                sd.mmul(q, k, false, true, false));                                             // [B, Hkv, g·T, P + T]
+        if (mask != null) scores = scores.add(mask);
+        SDVariable probs = sd.nn.softmax(scores, 3);
+        SDVariable pPast = sd.slice(probs, zeros4(sd), past.pastProbsSize());                   // [B, Hkv, g·T, P]
+        SDVariable pNew = sd.slice(probs, past.newProbsBegin(), minusOnes4(sd));                // [B, Hkv, g·T, T]
+        SDVariable o = sd.mmul(pPast, past.pastValue()).add(sd.mmul(pNew, v));                  // [B, Hkv, g·T, dh]
+        return g > 1 ? seq.reshapeBatch(o, d.heads(), -1, d.headDim()) : o;                     // [B, H, T, dh]
+    }
+
+    private static SDVariable zeros4(SameDiff sd) { return sharedConstant(sd, "kv_cache.zeros4", 0); }
+
+    private static SDVariable minusOnes4(SameDiff sd) { return sharedConstant(sd, "kv_cache.minus_ones4", -1); }
+
+    private static SDVariable sharedConstant(SameDiff sd, String name, long value) {
+        return sd.hasVariable(name) ? sd.getVariable(name) : sd.constant(name, Nd4j.createFromArray(value, value, value, value));
+    }
+
     public AttentionDims dims() { return dims; }
+
+    /**
+     * The one projection to q | k | v rows {@code [qDim + 2·kvDim, hidden]} when this attention has one ({@link #fused}, or
+     * {@link #separate} with frozen weights), else null: what an eager kernel over the same weights needs.
+     */
+    public Linear fusedProjection() { return fusedQkv; }
 
     public Linear out() { return out; }
 }

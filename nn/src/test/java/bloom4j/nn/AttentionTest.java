@@ -6,6 +6,7 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -46,6 +47,14 @@ class AttentionTest {
             f.put("x", xv);
             if (rope != null) f.putAll(rope.feed(tables, past, t));
             if (mask != null) f.put("mask", AttentionMask.causal(t, past, xv.dataType()));
+            return f;
+        }
+
+        /** Placeholders for {@code xv} after the cached positions, the cache's past and mask included. */
+        Map<String, INDArray> feed(INDArray xv, KvCache cache) {
+            Map<String, INDArray> f = feed(xv, cache.length());
+            f.put("mask", cache.causalMask((int) xv.size(1), xv.dataType()));
+            cache.feed(f);
             return f;
         }
     }
@@ -130,7 +139,10 @@ class AttentionTest {
         GradientCheck.of(net.sd, net.y).feed(net.feed(Rand.normal(34, 2, 3, d.hidden()), 0)).inputs("x").check();
     }
 
-    /** Prefill N tokens, then three single-token steps: each output equals the full causal recompute over N+3 tokens. */
+    /**
+     * Prefill N tokens, then three single-token steps: each output equals the full causal recompute over N+3 tokens, both through the
+     * cached graph (empty past) and through the plain uncached attention.
+     */
     private static void checkCache(long declaredBatch, boolean trainable) { checkCache(new AttentionDims(16, 4, 2, 8), declaredBatch, trainable); }
 
     private static void checkCache(AttentionDims d, long declaredBatch, boolean trainable) {
@@ -141,17 +153,19 @@ class AttentionTest {
         INDArray xs = Rand.normal(35, b, n + steps, d.hidden()).castTo(DataType.FLOAT);
 
         KvCache full = new KvCache(List.of(net.slot), b, d, 16, DataType.FLOAT);
-        Map<String, INDArray> f = net.feed(xs, 0);
-        full.feed(f);
+        Map<String, INDArray> f = net.feed(xs, full);
         INDArray want = net.sd.output(f, net.y.name()).get(net.y.name()).reshape(b, n + steps, d.hidden());
+        Net plain = new Net(w, d, false, true, 4, declaredBatch, false, DataType.FLOAT, trainable);
+        INDArray uncached = plain.sd.output(plain.feed(xs, 0), plain.y.name()).get(plain.y.name()).reshape(b, n + steps, d.hidden());
+        double plainDiff = Transforms.abs(want.sub(uncached)).maxNumber().doubleValue();
+        assertTrue(plainDiff < 1e-5, "cached graph with an empty past vs plain attention: max |diff| " + plainDiff);
 
         KvCache cache = new KvCache(List.of(net.slot), b, d, 2, DataType.FLOAT);   // capacity 2: grows while prefilling
         List<INDArray> got = new ArrayList<>();
         for (int[] span : new int[][] {{0, n}, {n, n + 1}, {n + 1, n + 2}, {n + 2, n + 3}}) {
             INDArray xv = xs.get(NDArrayIndex.all(), NDArrayIndex.interval(span[0], span[1]), NDArrayIndex.all()).dup();
             assertEquals(span[0], cache.length());
-            Map<String, INDArray> feed = net.feed(xv, cache.length());
-            cache.feed(feed);
+            Map<String, INDArray> feed = net.feed(xv, cache);
             List<String> names = new ArrayList<>(List.of(cache.outputNames()));
             names.add(net.y.name());
             Map<String, INDArray> out = net.sd.output(feed, names.toArray(new String[0]));

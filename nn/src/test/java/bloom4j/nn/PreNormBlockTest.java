@@ -48,7 +48,10 @@ class PreNormBlockTest {
         GradientCheck.of(m.sd, m.y).feed(m.feed(Rand.normal(42, 2, 3, ONE.hidden()), 0, null)).inputs("x").maxPerArray(20).check();
     }
 
-    /** Two layers in float: prefill 6 tokens then 3 single-token steps equal the full recompute over 9 tokens within 1e-5. */
+    /**
+     * Two layers in float: prefill 6 tokens then 3 single-token steps equal the full recompute over 9 tokens within 1e-6 of the
+     * largest output (the cached path sums the past and new attention terms separately, so the fp32 rounding differs).
+     */
     @Test void twoLayerKvCacheDecodeEqualsFullRecompute() {
         TinyDecoder.Config cfg = new TinyDecoder.Config(32, 4, 2, 8, 4, 48, 2, 10000);
         TinyDecoder m = new TinyDecoder(cfg, ParamSource.of(TinyDecoder.weights(cfg, 3, DataType.FLOAT)), LoadOptions.inference(), 2, true);
@@ -64,7 +67,8 @@ class PreNormBlockTest {
         }
         INDArray got = Nd4j.concat(1, parts.toArray(new INDArray[0]));
         double maxDiff = Transforms.abs(got.sub(want)).maxNumber().doubleValue();
-        assertTrue(maxDiff < 1e-5, "max |incremental - full| = " + maxDiff);
+        double scale = Transforms.abs(want).maxNumber().doubleValue();
+        assertTrue(maxDiff < 1e-6 * scale, "max |incremental - full| = " + maxDiff + " for outputs up to " + scale);
         assertTrue(want.stdNumber().doubleValue() > 0.1, "the comparison is not vacuous");
     }
 }

@@ -78,7 +78,7 @@ public final class TinyDecoder {
         int t = (int) xv.size(1);
         Map<String, INDArray> f = new HashMap<>(rope.feed(tables, past, t));
         f.put("x", xv);
-        f.put("mask", AttentionMask.causal(t, past, xv.dataType()));
+        f.put("mask", cache != null ? cache.causalMask(t, xv.dataType()) : AttentionMask.causal(t, past, xv.dataType()));
         if (cache != null) cache.feed(f);
         return f;
     }

@@ -60,6 +60,7 @@ final class ConvertCommand implements Callable<Integer> {
                     r.kind().id());
             for (String k : r.skipped()) System.out.println("  " + k);
         }
+        for (String w : r.warnings()) System.out.println("warning: " + w);
         if (r.kind() == ModelKind.GENERIC) {
             System.out.println("note: the parameter names match no model bloom4j knows; the weights were converted as they are");
         }

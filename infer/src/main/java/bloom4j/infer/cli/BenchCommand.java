@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
 
 /** {@code bloom4j bench ...}: benchmarks (never run as tests). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks; compare with PyTorch on the same machine.",
-        subcommands = {BenchCommand.Load.class, BenchCommand.Dit.class, BenchCommand.Vae.class, MuqBenchCommand.class})
+        subcommands = {BenchCommand.Load.class, BenchArCommand.class, BenchCommand.Dit.class, BenchCommand.Vae.class, MuqBenchCommand.class})
 final class BenchCommand {
 
     @Command(name = "load", mixinStandardHelpOptions = true,

@@ -1,7 +1,9 @@
 package bloom4j.models.songbloom;
 
-import bloom4j.tensor.TensorInfo;
+import bloom4j.nn.ParamSource;
+import bloom4j.nn.Scope;
 import bloom4j.tensor.io.TensorSource;
+import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -27,8 +29,11 @@ import java.util.List;
  */
 public final class LyricConditioner {
 
+    /** Scope of the lyric conditioner in the released {@code .pt}. */
+    public static final String SCOPE = "model.condition_provider.conditioners.lyrics";
+
     /** Key prefix of the lyric conditioner in the released {@code .pt}. */
-    public static final String PREFIX = "model.condition_provider.conditioners.lyrics.";
+    public static final String PREFIX = SCOPE + ".";
 
     /** {@code max_len} of the released 150 s configuration. */
     public static final int RELEASED_MAX_LEN = 600;
@@ -81,28 +86,44 @@ public final class LyricConditioner {
 
     /** Loads the three tables from a SongBloom checkpoint (keys under {@value #PREFIX}). */
     public static LyricConditioner load(TensorSource src, LyricVocabulary vocab, int maxLen) throws IOException {
-        INDArray e = loadMatrix(src, "output_proj.weight", "[" + vocab.size() + ", D]");
-        INDArray s = loadMatrix(src, "sentence_idx_in_structure_emb.weight", "[max_sentence_per_structure, D]");
-        INDArray b = loadMatrix(src, "blank_emb", "[1, D]");
+        return load(Scope.root(SameDiff.create(), src).pp(SCOPE), vocab, maxLen);
+    }
+
+    /**
+     * Loads the three tables from {@code s}, the lyric conditioner's scope ({@value #SCOPE} in a SongBloom checkpoint); the keys count
+     * as consumed. D comes from {@code output_proj.weight}, M from the sentence table.
+     */
+    public static LyricConditioner load(Scope s, LyricVocabulary vocab, int maxLen) throws SongBloomWeightException {
+        long[] e = shape(s, "output_proj.weight", "[" + vocab.size() + ", D]");
+        long[] st = shape(s, "sentence_idx_in_structure_emb.weight", "[max_sentence_per_structure, D]");
+        long[] b = shape(s, "blank_emb", "[1, D]");
+        if (e[0] != vocab.size() || st[1] != e[1] || b[0] != 1 || b[1] != e[1]) {
+            throw new SongBloomWeightException(s.params().source().description() + ": lyric tables " + s.key("output_proj.weight") + " "
+                    + Arrays.toString(e) + ", " + s.key("sentence_idx_in_structure_emb.weight") + " " + Arrays.toString(st) + ", "
+                    + s.key("blank_emb") + " " + Arrays.toString(b) + " do not fit a vocabulary of " + vocab.size()
+                    + " entries: expected [" + vocab.size() + ", D], [M, D], [1, D]"
+                    + (e[0] != vocab.size() ? "; the checkpoint was trained with another vocab_g2p.yaml, use that vocabulary" : ""));
+        }
         try {
-            return new LyricConditioner(vocab, maxLen, e, s, b);
+            return new LyricConditioner(vocab, maxLen, s.array("output_proj.weight", vocab.size(), e[1]),
+                    s.array("sentence_idx_in_structure_emb.weight", st[0], e[1]), s.array("blank_emb", 1, e[1]));
         } catch (IllegalArgumentException ex) {
-            throw new SongBloomWeightException(src.description() + ": " + ex.getMessage());
+            throw new SongBloomWeightException(s.params().source().description() + ": " + ex.getMessage());
         }
     }
 
-    private static INDArray loadMatrix(TensorSource src, String key, String expected) throws IOException {
-        String full = PREFIX + key;
-        if (!src.contains(full)) {
-            throw new SongBloomWeightException(src.description() + ": missing '" + full + "' " + expected
+    private static long[] shape(Scope s, String leaf, String expected) throws SongBloomWeightException {
+        ParamSource src = s.params().source();
+        String key = s.key(leaf);
+        if (!src.contains(key)) {
+            throw new SongBloomWeightException(src.description() + ": missing '" + key + "' " + expected
                     + "; is this a SongBloom checkpoint (keys 'model.*')?");
         }
-        TensorInfo info = src.info(full);
-        if (info.shape().length != 2) {
-            throw new SongBloomWeightException(src.description() + ": '" + full + "' is " + info.dtype() + Arrays.toString(info.shape())
-                    + ", expected " + expected);
+        long[] shape = src.shape(key);
+        if (shape.length != 2) {
+            throw new SongBloomWeightException(src.description() + ": '" + key + "' is " + Arrays.toString(shape) + ", expected " + expected);
         }
-        return src.loadFloat(full);
+        return shape;
     }
 
     /** The tokenizer whose sentence-index cap matches this checkpoint's table. */

@@ -1,5 +1,7 @@
 package bloom4j.models.songbloom;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 /**
  * Per-token sampling settings of the sketch LM (upstream {@code MVSA_DiTAR.generate} arguments, filled from the config's
  * {@code inference} block; spec songbloom.md §1.1 and §1.4).
@@ -29,6 +31,22 @@ public record SamplingOptions(float cfgCoef, boolean useSampling, float temperat
 
     /** The released {@code inference} block: cfg 1.5, sampling, temperature 0.9, top-k 100, penalty over the last 50 tokens. */
     public static SamplingOptions released() { return new SamplingOptions(1.5f, true, 0.9f, 100, true, 50); }
+
+    /**
+     * From the {@code inference} block of the upstream YAML ({@code cfg_coef}, {@code temp}, {@code top_k}, {@code penalty_repeat},
+     * {@code penalty_window}; {@code use_sampling} is upstream's default, true), or from a node that is that block itself. Keys it
+     * lacks keep the {@link #released()} values. A pair {@code cfg_coef: [lm, diff]} gives its first element here.
+     */
+    public static SamplingOptions fromUpstream(JsonNode root) {
+        JsonNode n = root != null && root.path("inference").isObject() ? root.get("inference") : root;
+        SamplingOptions r = released();
+        if (n == null || !n.isObject()) return r;
+        JsonNode cfg = n.path("cfg_coef");
+        float cfgCoef = cfg.isArray() && cfg.size() > 0 ? (float) cfg.get(0).asDouble() : (float) cfg.asDouble(r.cfgCoef());
+        return new SamplingOptions(cfgCoef, n.path("use_sampling").asBoolean(r.useSampling()), (float) n.path("temp").asDouble(r.temperature()),
+                n.path("top_k").asInt(r.topK()), n.path("penalty_repeat").asBoolean(r.penaltyRepeat()),
+                n.path("penalty_window").asInt(r.penaltyWindow()));
+    }
 
     /** True when a token is drawn from the distribution (upstream {@code use_sampling and temp > 0.0}). */
     public boolean sampling() { return useSampling && temperature > 0; }

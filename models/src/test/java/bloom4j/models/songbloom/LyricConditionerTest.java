@@ -1,14 +1,15 @@
 package bloom4j.models.songbloom;
 
+import bloom4j.tensor.io.Checkpoints;
+import bloom4j.tensor.io.TensorSource;
+import bloom4j.tensor.parity.Fixture;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -107,49 +108,24 @@ class LyricConditionerTest {
         assertThrows(SongBloomWeightException.class, () -> LyricConditioner.load(src, TINY, 5));
     }
 
-    /**
-     * The fixture's embeddings, from its tables. The tables are read through the interim torch-zip scaffolding (storages told apart
-     * by size); switch to PtCheckpoint.open(model.pt).stateDict() and LyricConditioner.load once the reader is merged.
-     */
+    /** The fixture's embeddings, from its tables read under their release keys by the checkpoint reader; bit-exact. */
     @Test
     void matchesTheLyricsFixtureEmbeddings() throws Exception {
-        Path dir = InterimFixtureReader.resource("fixtures/songbloom-lyrics");
-        JsonNode json = InterimFixtureReader.json(dir.resolve("fixture.json"));
-        JsonNode cfg = json.at("/config/PhonemeTokenizerConditioner");
-        int d = cfg.get("output_dim").asInt();
-        int maxLen = cfg.get("max_len").asInt();
-        int rowsS = cfg.get("max_sentence_per_structure").asInt();
-        Map<String, float[]> storages = InterimFixtureReader.torchZipFloatStorages(dir.resolve("model.pt"));
-        assertEquals(3, storages.size(), "expected exactly the three lyric tables in model.pt");
-        float[] e = null, s = null, b = null;
-        for (float[] f : storages.values()) {
-            if (f.length == 330 * d) e = f;
-            else if (f.length == rowsS * d) s = f;
-            else if (f.length == d) b = f;
-        }
-        assertTrue(e != null && s != null && b != null, "storage sizes do not identify the tables");
-
-        LyricConditioner c = new LyricConditioner(LyricVocabulary.released(), maxLen, Nd4j.create(e, new long[]{330, d}, 'c'),
-                Nd4j.create(s, new long[]{rowsS, d}, 'c'), Nd4j.create(b, new long[]{1, d}, 'c'));
-        List<TokenizedLyrics> all = new ArrayList<>();
-        json.get("strings").forEach(n -> all.add(c.tokenizer().tokenize(n.asText())));
-        INDArray got = c.batch(all);
-
-        Map<String, InterimFixtureReader.Tensor> io = InterimFixtureReader.safetensors(dir.resolve("io.safetensors"));
-        InterimFixtureReader.Tensor want = io.get("embeds");
-        assertArrayEquals(want.shape(), got.shape());
-        float[] g = got.reshape(-1).toFloatVector();
-        double tol = json.at("/tolerance/atol").asDouble();
-        double maxErr = 0;
-        for (int i = 0; i < g.length; i++) maxErr = Math.max(maxErr, Math.abs(g[i] - want.f()[i]));
-        assertTrue(maxErr <= tol, "max |diff| " + maxErr);
-        // Same float32 additions in the same order as torch: expected bit-exact.
-        assertArrayEquals(want.f(), g);
-
-        float[] wantMask = io.get("mask").f();
-        for (int r = 0; r < all.size(); r++) {
-            float[] m = c.mask(all.get(r));
-            for (int t = 0; t < maxLen; t++) assertEquals(wantMask[r * maxLen + t], m[t], "mask " + r + "," + t);
+        try (Fixture f = Fixtures.open("songbloom-lyrics"); TensorSource w = Checkpoints.open(f.checkpoint())) {
+            JsonNode cfg = f.config().path("PhonemeTokenizerConditioner");
+            int maxLen = cfg.get("max_len").asInt();
+            LyricConditioner c = LyricConditioner.load(w, LyricVocabulary.released(), maxLen);
+            assertEquals(cfg.get("max_sentence_per_structure").asInt(), c.maxSentencePerStructure());
+            assertEquals(cfg.get("output_dim").asInt(), c.dim());
+            List<TokenizedLyrics> all = new ArrayList<>();
+            f.json().get("strings").forEach(n -> all.add(c.tokenizer().tokenize(n.asText())));
+            INDArray got = c.batch(all);
+            INDArray want = f.tensor("embeds");
+            assertArrayEquals(want.shape(), got.shape());
+            // Same float32 additions in the same order as torch: expected bit-exact.
+            assertArrayEquals(want.reshape(-1).toFloatVector(), got.reshape(-1).toFloatVector());
+            float[][] wantMask = f.tensor("mask").toFloatMatrix();
+            for (int r = 0; r < all.size(); r++) assertArrayEquals(wantMask[r], c.mask(all.get(r)), "mask " + r);
         }
     }
 }

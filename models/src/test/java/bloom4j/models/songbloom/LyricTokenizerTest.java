@@ -1,11 +1,10 @@
 package bloom4j.models.songbloom;
 
+import bloom4j.tensor.parity.Fixture;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,19 +15,19 @@ class LyricTokenizerTest {
 
     @Test
     void matchesTheLyricsFixtureIdsExactly() throws Exception {
-        Path dir = InterimFixtureReader.resource("fixtures/songbloom-lyrics");
-        JsonNode json = InterimFixtureReader.json(dir.resolve("fixture.json"));
-        Map<String, InterimFixtureReader.Tensor> io = InterimFixtureReader.safetensors(dir.resolve("io.safetensors"));
-        int maxSentence = json.at("/config/PhonemeTokenizerConditioner/max_sentence_per_structure").asInt();
-        assertEquals(4, maxSentence);
-        LyricTokenizer tok = new LyricTokenizer(LyricVocabulary.released(), maxSentence);
-        JsonNode strings = json.get("strings");
-        assertEquals(4, strings.size());
-        for (int i = 0; i < strings.size(); i++) {
-            TokenizedLyrics t = tok.tokenize(strings.get(i).asText());
-            assertArrayEquals(io.get("tokens_" + i).ints(), t.tokenIds(), "tokens_" + i);
-            assertArrayEquals(io.get("special_ids_" + i).ints(), t.specialIds(), "special_ids_" + i);
-            assertArrayEquals(io.get("sentence_ids_" + i).ints(), t.sentenceIds(), "sentence_ids_" + i);
+        try (Fixture f = Fixtures.open("songbloom-lyrics")) {
+            JsonNode json = f.json();
+            int maxSentence = json.at("/config/PhonemeTokenizerConditioner/max_sentence_per_structure").asInt();
+            assertEquals(4, maxSentence);
+            LyricTokenizer tok = new LyricTokenizer(LyricVocabulary.released(), maxSentence);
+            JsonNode strings = json.get("strings");
+            assertEquals(4, strings.size());
+            for (int i = 0; i < strings.size(); i++) {
+                TokenizedLyrics t = tok.tokenize(strings.get(i).asText());
+                assertArrayEquals(f.tensor("tokens_" + i).toIntVector(), t.tokenIds(), "tokens_" + i);
+                assertArrayEquals(f.tensor("special_ids_" + i).toIntVector(), t.specialIds(), "special_ids_" + i);
+                assertArrayEquals(f.tensor("sentence_ids_" + i).toIntVector(), t.sentenceIds(), "sentence_ids_" + i);
+            }
         }
     }
 
@@ -76,12 +75,11 @@ class LyricTokenizerTest {
 
     @Test
     void matchesTheGenerateFixtureLyricIds() throws Exception {
-        Path dir = InterimFixtureReader.resource("fixtures/songbloom-generate");
-        JsonNode json = InterimFixtureReader.json(dir.resolve("fixture.json"));
-        Map<String, InterimFixtureReader.Tensor> io = InterimFixtureReader.safetensors(dir.resolve("io.safetensors"));
-        String lyric = json.at("/config/generate_params/lyric").asText();
-        TokenizedLyrics t = LyricTokenizer.released().tokenize(lyric);
-        assertArrayEquals(io.get("lyrics_token_ids").ints(), t.tokenIds());
-        assertTrue(t.dropped().isEmpty());
+        try (Fixture f = Fixtures.open("songbloom-generate")) {
+            String lyric = f.json().at("/config/generate_params/lyric").asText();
+            TokenizedLyrics t = LyricTokenizer.released().tokenize(lyric);
+            assertArrayEquals(f.tensor("lyrics_token_ids").toIntVector(), t.tokenIds());
+            assertTrue(t.dropped().isEmpty());
+        }
     }
 }

@@ -46,8 +46,8 @@ class LyricVocabularyTest {
 
     @Test
     void releasedVocabularyEqualsTheFixtureLists() throws Exception {
-        for (String f : new String[]{"fixtures/songbloom-lyrics", "fixtures/songbloom-generate"}) {
-            JsonNode json = InterimFixtureReader.json(InterimFixtureReader.resource(f).resolve("fixture.json"));
+        for (String f : new String[]{"songbloom-lyrics", "songbloom-generate", "songbloom-ar"}) {
+            JsonNode json = Fixtures.open(f).json();
             List<String> expected = new ArrayList<>();
             json.get("vocab_list").forEach(n -> expected.add(n.asText()));
             assertEquals(expected, LyricVocabulary.released().tokens(), f);

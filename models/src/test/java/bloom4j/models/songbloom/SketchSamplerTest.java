@@ -1,11 +1,10 @@
 package bloom4j.models.songbloom;
 
+import bloom4j.tensor.parity.Fixture;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -180,51 +179,51 @@ class SketchSamplerTest {
      */
     @Test
     void reproducesTheGenerateFixtureSteps() throws Exception {
-        Path dir = InterimFixtureReader.resource("fixtures/songbloom-generate");
-        JsonNode cfg = InterimFixtureReader.json(dir.resolve("fixture.json")).get("config");
-        JsonNode gp = cfg.get("generate_params");
-        int blockSize = cfg.at("/MVSA_DiTAR/block_size").asInt();
-        SketchVocabulary v = new SketchVocabulary(cfg.at("/MVSA_DiTAR/num_pitch").asInt());
-        SamplingOptions o = new SamplingOptions((float) gp.get("cfg_coef").asDouble(), gp.get("use_sampling").asBoolean(),
-                (float) gp.get("temp").asDouble(), gp.get("top_k").asInt(), gp.get("penalty_repeat").asBoolean(),
-                gp.get("penalty_window").asInt());
-        assertEquals(new SamplingOptions(1.5f, true, 0.9f, 1, true, 6), o);
-        SketchSampler sampler = new SketchSampler(v, o, NoiseSource.seeded(0));
+        try (Fixture f = Fixtures.open("songbloom-generate")) {
+            JsonNode cfg = f.config();
+            JsonNode gp = cfg.get("generate_params");
+            int blockSize = cfg.at("/MVSA_DiTAR/block_size").asInt();
+            SketchVocabulary v = new SketchVocabulary(cfg.at("/MVSA_DiTAR/num_pitch").asInt());
+            SamplingOptions o = new SamplingOptions((float) gp.get("cfg_coef").asDouble(), gp.get("use_sampling").asBoolean(),
+                    (float) gp.get("temp").asDouble(), gp.get("top_k").asInt(), gp.get("penalty_repeat").asBoolean(),
+                    gp.get("penalty_window").asInt());
+            assertEquals(new SamplingOptions(1.5f, true, 0.9f, 1, true, 6), o);
+            SketchSampler sampler = new SketchSampler(v, o, NoiseSource.seeded(0));
 
-        Map<String, InterimFixtureReader.Tensor> io = InterimFixtureReader.safetensors(dir.resolve("io.safetensors"));
-        InterimFixtureReader.Tensor raw = io.get("step_classifier_out");      // [16, 2, 33]
-        InterimFixtureReader.Tensor scaled = io.get("step_scaled_logits");    // [16, 1, 33]
-        int[] blocks = io.get("blocks_tokens_all").ints();                    // [4, 4]
-        int c = v.classes();
-        int steps = (int) raw.shape()[0];
-        assertEquals(steps, blocks.length);
+            float[] raw = f.tensor("step_classifier_out").reshape(-1).toFloatVector();      // [16, 2, 33]
+            float[] scaled = f.tensor("step_scaled_logits").reshape(-1).toFloatVector();    // [16, 1, 33]
+            int[] blocks = f.tensor("blocks_tokens_all").reshape(-1).toIntVector();         // [4, 4]
+            int c = v.classes();
+            int steps = raw.length / (2 * c);
+            assertEquals(steps, blocks.length);
 
-        int[] kept = new int[0];
-        boolean penaltyChangedSomething = false;
-        for (int b = 0; b < steps / blockSize; b++) {
-            PenaltyWindow window = sampler.windowForBlock(kept);
-            assertEquals(b > 0, window.isActive());
-            for (int k = 0; k < blockSize; k++) {
-                int step = b * blockSize + k;
-                float[] cond = Arrays.copyOfRange(raw.f(), (2 * step) * c, (2 * step + 1) * c);
-                float[] uncond = Arrays.copyOfRange(raw.f(), (2 * step + 1) * c, (2 * step + 2) * c);
-                float[] want = Arrays.copyOfRange(scaled.f(), step * c, (step + 1) * c);
-                SketchSampler.Step got = sampler.sample(cond, uncond, window);
-                assertArrayEquals(want, got.scaledLogits(), "scaled logits of step " + step);
-                assertEquals(blocks[step], got.token(), "token of step " + step);
-                if (b > 0) {
-                    float[] unpenalized = SketchSampler.guide(cond, uncond, o.cfgCoef());
-                    for (int i = 0; i < c; i++) unpenalized[i] /= o.temperature();
-                    penaltyChangedSomething |= !Arrays.equals(unpenalized, want);
-                    assertEquals(unpenalized[v.eos()], want[v.eos()], "EOS (the padding id) is never penalized");
+            int[] kept = new int[0];
+            boolean penaltyChangedSomething = false;
+            for (int b = 0; b < steps / blockSize; b++) {
+                PenaltyWindow window = sampler.windowForBlock(kept);
+                assertEquals(b > 0, window.isActive());
+                for (int k = 0; k < blockSize; k++) {
+                    int step = b * blockSize + k;
+                    float[] cond = Arrays.copyOfRange(raw, (2 * step) * c, (2 * step + 1) * c);
+                    float[] uncond = Arrays.copyOfRange(raw, (2 * step + 1) * c, (2 * step + 2) * c);
+                    float[] want = Arrays.copyOfRange(scaled, step * c, (step + 1) * c);
+                    SketchSampler.Step got = sampler.sample(cond, uncond, window);
+                    assertArrayEquals(want, got.scaledLogits(), "scaled logits of step " + step);
+                    assertEquals(blocks[step], got.token(), "token of step " + step);
+                    if (b > 0) {
+                        float[] unpenalized = SketchSampler.guide(cond, uncond, o.cfgCoef());
+                        for (int i = 0; i < c; i++) unpenalized[i] /= o.temperature();
+                        penaltyChangedSomething |= !Arrays.equals(unpenalized, want);
+                        assertEquals(unpenalized[v.eos()], want[v.eos()], "EOS (the padding id) is never penalized");
+                    }
                 }
+                int[] next = Arrays.copyOf(kept, kept.length + blockSize);
+                System.arraycopy(blocks, b * blockSize, next, kept.length, blockSize);
+                kept = next;
             }
-            int[] next = Arrays.copyOf(kept, kept.length + blockSize);
-            System.arraycopy(blocks, b * blockSize, next, kept.length, blockSize);
-            kept = next;
+            assertTrue(penaltyChangedSomething, "the fixture exercises the repetition penalty");
+            int[] tokenSeq = f.tensor("token_seq").reshape(-1).toIntVector();
+            assertArrayEquals(Arrays.copyOf(blocks, tokenSeq.length), tokenSeq);
         }
-        assertTrue(penaltyChangedSomething, "the fixture exercises the repetition penalty");
-        int[] tokenSeq = io.get("token_seq").ints();
-        assertArrayEquals(Arrays.copyOf(blocks, tokenSeq.length), tokenSeq);
     }
 }

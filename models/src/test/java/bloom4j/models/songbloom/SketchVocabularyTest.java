@@ -1,10 +1,9 @@
 package bloom4j.models.songbloom;
 
+import bloom4j.tensor.parity.Fixture;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Path;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
@@ -28,18 +27,18 @@ class SketchVocabularyTest {
     /** The generate fixture states YAML num_pitch 32 and the derived ids; its classifier output is 33 wide. */
     @Test
     void countingAgreesWithTheGenerateFixture() throws Exception {
-        Path dir = InterimFixtureReader.resource("fixtures/songbloom-generate");
-        JsonNode cfg = InterimFixtureReader.json(dir.resolve("fixture.json")).get("config");
-        SketchVocabulary v = new SketchVocabulary(cfg.at("/MVSA_DiTAR/num_pitch").asInt());
-        JsonNode derived = cfg.get("derived");
-        assertEquals(derived.get("num_classes").asInt(), v.classes());
-        assertEquals(derived.get("eos_id").asInt(), v.eos());
-        assertEquals(derived.get("special_id").asInt(), v.special());
-        assertEquals(derived.get("skeleton_emb_rows").asInt(), v.embeddingRows());
-        assertEquals(v, SketchVocabulary.fromEmbeddingRows(derived.get("skeleton_emb_rows").asInt()));
-        Map<String, InterimFixtureReader.Tensor> io = InterimFixtureReader.safetensors(dir.resolve("io.safetensors"));
-        long[] logits = io.get("step_classifier_out").shape();
-        assertEquals(v.classes(), logits[logits.length - 1]);
+        try (Fixture f = Fixtures.open("songbloom-generate")) {
+            JsonNode cfg = f.config();
+            SketchVocabulary v = new SketchVocabulary(cfg.at("/MVSA_DiTAR/num_pitch").asInt());
+            JsonNode derived = cfg.get("derived");
+            assertEquals(derived.get("num_classes").asInt(), v.classes());
+            assertEquals(derived.get("eos_id").asInt(), v.eos());
+            assertEquals(derived.get("special_id").asInt(), v.special());
+            assertEquals(derived.get("skeleton_emb_rows").asInt(), v.embeddingRows());
+            assertEquals(v, SketchVocabulary.fromEmbeddingRows(derived.get("skeleton_emb_rows").asInt()));
+            long[] logits = f.tensor("step_classifier_out").shape();
+            assertEquals(v.classes(), logits[logits.length - 1]);
+        }
     }
 
     @Test

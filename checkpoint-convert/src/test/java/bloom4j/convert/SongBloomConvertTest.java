@@ -1,0 +1,86 @@
+package bloom4j.convert;
+
+import bloom4j.models.songbloom.SongBloomAr;
+import bloom4j.models.songbloom.SongBloomConfig;
+import bloom4j.tensor.DType;
+import bloom4j.tensor.parity.Fixture;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** SongBloom's conversion hook: the YAML given with --config is checked against the weights, and the folder loads for generation. */
+class SongBloomConvertTest {
+
+    static Fixture fixture() throws IOException, URISyntaxException {
+        return Fixture.open(Path.of(SongBloomConvertTest.class.getResource("/fixtures/songbloom-ar/fixture.json").toURI()).getParent());
+    }
+
+    /** The fixture's MVSA_DiTAR arguments as the upstream YAML would hold them, under 'model:'. */
+    static Path yaml(Fixture f, Path dir, int numPitch) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode model = (ObjectNode) f.config().get("MVSA_DiTAR").deepCopy();
+        model.put("num_pitch", numPitch);
+        ObjectNode root = json.createObjectNode();
+        root.set("model", model);
+        Path p = dir.resolve("songbloom_tiny.json");
+        Files.writeString(p, json.writeValueAsString(root));
+        return p;
+    }
+
+    @Test
+    void aFolderConvertedWithItsYamlLoadsAndComputesLikeTheCheckpoint(@TempDir Path tmp) throws Exception {
+        try (Fixture f = fixture()) {
+            Path out = tmp.resolve("songbloom-tiny");
+            ConvertResult r = Converter.convert(new ConvertOptions(List.of(f.checkpoint()), out, null, DType.F32, yaml(f, tmp, 32),
+                    ConvertOptions.DEFAULT_SHARD_BYTES), false);
+            assertEquals(ModelKind.SONGBLOOM, r.kind());
+            assertEquals(List.of(), r.warnings());
+
+            SongBloomAr m = SongBloomAr.load(out);
+            assertEquals(SongBloomConfig.tiny(), m.config());
+            INDArray inputs = f.tensor("inputs_embeds");
+            String hidden = m.lm().hidden().name();
+            INDArray got = m.run(inputs, m.newCache(29), hidden).get(hidden).reshape(inputs.shape());
+            double err = Transforms.abs(got.sub(f.tensor("last_hidden_state"))).maxNumber().doubleValue();
+            assertTrue(err < 1e-5, "last_hidden_state from the converted folder: max |diff| " + err);
+        }
+    }
+
+    @Test
+    void aYamlThatContradictsTheWeightsStopsTheConversion(@TempDir Path tmp) throws Exception {
+        try (Fixture f = fixture()) {
+            Path out = tmp.resolve("bad");
+            IOException e = assertThrows(IOException.class, () -> Converter.convert(new ConvertOptions(List.of(f.checkpoint()), out, null,
+                    DType.F32, yaml(f, tmp, 16384), ConvertOptions.DEFAULT_SHARD_BYTES), false));
+            assertTrue(e.getMessage().contains("--config does not fit the checkpoint")
+                    && e.getMessage().contains("num_pitch is 16384 in the config but 32 in the weights"), e.getMessage());
+            assertFalse(Files.exists(out), "nothing is written");
+        }
+    }
+
+    @Test
+    void withoutYamlTheConversionWarnsThatGenerationNeedsIt(@TempDir Path tmp) throws Exception {
+        try (Fixture f = fixture()) {
+            ConvertResult r = Converter.convert(new ConvertOptions(List.of(f.checkpoint()), tmp.resolve("noyaml"), null, DType.F32, null,
+                    ConvertOptions.DEFAULT_SHARD_BYTES), false);
+            assertEquals(1, r.warnings().size());
+            assertTrue(r.warnings().get(0).contains("--config songbloom_full_150s.yaml"), r.warnings().get(0));
+            IOException e = assertThrows(IOException.class, () -> SongBloomAr.load(tmp.resolve("noyaml")));
+            assertTrue(e.getMessage().contains("no upstream_config"), e.getMessage());
+        }
+    }
+}
