@@ -34,14 +34,19 @@ public final class StableVae {
         if (x.shape()[x.rank() - 1] < MIN_SAMPLES) {
             return Nd4j.zeros(DataType.FLOAT, x.size(0), vae.config().latentDim(), 0);
         }
+        return vae.encode(toVaeChannels(x, vae.config().ioChannels()), noise).latent();
+    }
+
+    /** {@code [B, N]} or {@code [B, 1|io, N]} to {@code [B, io, N]}: a mono input is repeated to the VAE's channels. */
+    public static INDArray toVaeChannels(INDArray wav, int io) {
+        INDArray x = wav.castTo(DataType.FLOAT);
         if (x.rank() == 2) x = x.reshape(x.size(0), 1, x.size(1));
-        int io = vae.config().ioChannels();
         if (x.size(1) == 1 && io != 1) {                                                           // wav.repeat(1, io, 1)
             INDArray[] copies = new INDArray[io];
             java.util.Arrays.fill(copies, x);
             x = Nd4j.concat(1, copies);
         }
-        return vae.encode(x, noise).latent();
+        return x;
     }
 
     /** Latents {@code [B, L, T]} to audio {@code [B, io, T·ratio]}, chunked as upstream. */
