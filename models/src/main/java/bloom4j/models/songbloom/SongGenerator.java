@@ -1,0 +1,270 @@
+package bloom4j.models.songbloom;
+
+import bloom4j.models.GaussianNoise;
+import bloom4j.models.songbloom.dit.FlowSampler;
+import bloom4j.models.vae.OobleckConfig;
+import bloom4j.models.vae.OobleckVae;
+import bloom4j.tensor.audio.Audio;
+import bloom4j.tensor.audio.AudioIO;
+import bloom4j.tensor.audio.Resampler;
+import bloom4j.tensor.io.Checkpoints;
+import bloom4j.tensor.io.TensorSource;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Song generation for services: load a converted SongBloom model folder once, then generate songs from lyrics and a prompt clip.
+ *
+ * <pre>{@code
+ * SongGenerator g = SongGenerator.load(Path.of("models/songbloom"));
+ * List<SongGenerator.Song> songs = g.generate(
+ *         SongGenerator.Request.of("[verse] n i3 h ao3 . ...", Path.of("prompt.wav")).withSeed(42).withSamples(2),
+ *         e -> System.out.println("song " + e.sample() + ": block " + e.block() + " of at most " + e.maxBlocks()));
+ * AudioIO.write(Path.of("out_s0.flac"), songs.get(0).audio());
+ * }</pre>
+ *
+ * <p>The model folder is what {@code bloom4j convert --from songbloom_full_150s.pt --config songbloom_full_150s.yaml --to DIR} writes:
+ * config.json ({@code model_type} "songbloom", the YAML under {@code upstream_config}) and the weights, the VAE under
+ * {@code vae.vae.} in the same checkpoint (as in the release .pt). A VAE stored elsewhere (e.g. {@code autoencoder_music_dsp1920.ckpt})
+ * is given with {@link Options#vae}; its JSON config, when not SongBloom's {@code stable_audio_1920_vae.json}, is read from
+ * {@code upstream_config.vae_config} or a {@code vae_config.json} next to the weights.
+ *
+ * <p>Defaults come from the YAML's {@code inference} block (released: cfg 1.5, temperature 0.9, top-k 100, penalty window 50,
+ * 36 DiT steps, diff_temp 0.95) and {@code max_dur} + 10 s. Not thread-safe: one generation at a time per instance.
+ */
+public final class SongGenerator {
+
+    /** Load-time options. */
+    public record Options(Path vae, Path lora) {
+        public static Options defaults() { return new Options(null, null); }
+
+        public Options withVae(Path p) { return new Options(p, lora); }
+
+        public Options withLora(Path p) { return new Options(vae, p); }
+    }
+
+    /**
+     * One song request. {@code prompt} (audio, any rate and channel count) or {@code promptPath} is required; the numeric fields
+     * are overrides, null = the model's default.
+     */
+    public record Request(String lyrics, Audio prompt, Path promptPath, long seed, Integer steps, Float cfg, Integer topK,
+                          Float temperature, Double maxDurationSeconds, int samples) {
+        public Request {
+            if (lyrics == null || lyrics.isBlank()) throw new IllegalArgumentException("lyrics: empty; give the lyric text (see docs/lyric_format)");
+            if (prompt == null && promptPath == null) throw new IllegalArgumentException("prompt: missing; give a prompt clip (audio or path)");
+            if (steps != null && steps < 1) throw new IllegalArgumentException("steps: must be >= 1, got " + steps);
+            if (cfg != null && !Float.isFinite(cfg)) throw new IllegalArgumentException("cfg: must be finite, got " + cfg);
+            if (topK != null && topK < 0) throw new IllegalArgumentException("top-k: must be >= 0 (0 = off), got " + topK);
+            if (temperature != null && (!Float.isFinite(temperature) || temperature < 0)) {
+                throw new IllegalArgumentException("temperature: must be >= 0 (0 = greedy), got " + temperature);
+            }
+            if (maxDurationSeconds != null && !(maxDurationSeconds > 0)) {
+                throw new IllegalArgumentException("max duration: must be > 0 seconds, got " + maxDurationSeconds);
+            }
+            if (samples < 1) throw new IllegalArgumentException("samples: must be >= 1, got " + samples);
+        }
+
+        public static Request of(String lyrics, Path prompt) { return new Request(lyrics, null, prompt, 0, null, null, null, null, null, 1); }
+
+        public static Request of(String lyrics, Audio prompt) { return new Request(lyrics, prompt, null, 0, null, null, null, null, null, 1); }
+
+        public Request withSeed(long s) { return new Request(lyrics, prompt, promptPath, s, steps, cfg, topK, temperature, maxDurationSeconds, samples); }
+
+        public Request withSteps(Integer v) { return new Request(lyrics, prompt, promptPath, seed, v, cfg, topK, temperature, maxDurationSeconds, samples); }
+
+        public Request withCfg(Float v) { return new Request(lyrics, prompt, promptPath, seed, steps, v, topK, temperature, maxDurationSeconds, samples); }
+
+        public Request withTopK(Integer v) { return new Request(lyrics, prompt, promptPath, seed, steps, cfg, v, temperature, maxDurationSeconds, samples); }
+
+        public Request withTemperature(Float v) { return new Request(lyrics, prompt, promptPath, seed, steps, cfg, topK, v, maxDurationSeconds, samples); }
+
+        public Request withMaxDuration(Double v) { return new Request(lyrics, prompt, promptPath, seed, steps, cfg, topK, temperature, v, samples); }
+
+        public Request withSamples(int n) { return new Request(lyrics, prompt, promptPath, seed, steps, cfg, topK, temperature, maxDurationSeconds, n); }
+    }
+
+    /**
+     * One generated block, streamed: sample number, block index, its tokens and latents {@code [S, L]}, whether it was kept (the
+     * last sampled block is dropped), the most blocks the length limit allows, and the audio of the kept blocks so far (decoded on
+     * demand: it runs the VAE decoder over everything so far).
+     */
+    public record BlockEvent(int sample, int block, int[] tokens, INDArray latents, boolean kept, int maxBlocks,
+                             Supplier<Audio> audioSoFar) { }
+
+    @FunctionalInterface
+    public interface Listener {
+        Listener NONE = e -> { };
+
+        void onBlock(BlockEvent e);
+    }
+
+    /** A generated song: stereo audio at the VAE rate, the kept sketch tokens and latents {@code [T, L]}. */
+    public record Song(int sample, Audio audio, int[] tokens, INDArray latents) { }
+
+    private final SongBloomModel model;
+    private final SamplingOptions sampling;
+    private final int steps;
+    private final double diffTemp;
+    private final double ditCfg;
+    private final double maxDurationSeconds;
+
+    public SongGenerator(SongBloomModel model, SamplingOptions sampling, int steps, double diffTemp, double ditCfg, double maxDurationSeconds) {
+        this.model = model;
+        this.sampling = sampling;
+        this.steps = steps;
+        this.diffTemp = diffTemp;
+        this.ditCfg = ditCfg;
+        this.maxDurationSeconds = maxDurationSeconds;
+    }
+
+    public static SongGenerator load(Path modelDir) throws IOException { return load(modelDir, Options.defaults()); }
+
+    public static SongGenerator load(Path modelDir, Options options) throws IOException {
+        if (options.lora() != null) {
+            throw new UnsupportedOperationException("--lora " + options.lora() + ": merging a LoRA adapter into SongBloom at load is not "
+                    + "supported yet; merge it into the checkpoint first (or generate without it)");
+        }
+        if (!Files.isDirectory(modelDir)) throw new IOException(modelDir + ": not a model folder (convert the checkpoint with 'bloom4j convert')");
+        Path cfgFile = modelDir.resolve("config.json");
+        JsonNode json = Files.isRegularFile(cfgFile) ? new ObjectMapper().readTree(cfgFile.toFile()) : null;
+        JsonNode upstream = json == null ? null : json.get("upstream_config");
+        try (TensorSource src = Checkpoints.open(modelDir)) {
+            SongBloomConfig c = SongBloomConfig.fromModelFolder(modelDir, src);
+            OobleckConfig vaeConfig = vaeConfig(upstream, modelDir, options.vae());
+            SongBloomModel m;
+            if (options.vae() != null) {
+                try (TensorSource v = Checkpoints.open(options.vae())) {
+                    m = SongBloomModel.load(c, src, v, vaeConfig);
+                }
+            } else {
+                try {
+                    OobleckVae.detectPrefix(src);
+                } catch (IllegalArgumentException e) {
+                    throw new SongBloomWeightException(modelDir + ": no VAE weights in the model folder (the release .pt has them under "
+                            + "'vae.vae.'); give the VAE checkpoint (autoencoder_music_dsp1920.ckpt) with --vae");
+                }
+                m = SongBloomModel.load(c, src, src, vaeConfig);
+            }
+            return new SongGenerator(m, SamplingOptions.fromUpstream(upstream), inferenceInt(upstream, "steps", FlowSampler.DEFAULT_STEPS),
+                    inferenceDouble(upstream, "diff_temp", FlowSampler.DEFAULT_TEMPERATURE), ditCfg(upstream),
+                    upstream == null ? 160 : upstream.path("max_dur").asDouble(150) + 10);
+        }
+    }
+
+    private static OobleckConfig vaeConfig(JsonNode upstream, Path modelDir, Path vae) throws IOException {
+        if (upstream != null && upstream.path("vae_config").isObject()) return OobleckConfig.fromJson(upstream.get("vae_config"));
+        List<Path> candidates = new ArrayList<>();
+        candidates.add(modelDir.resolve("vae_config.json"));
+        if (vae != null) candidates.add((Files.isDirectory(vae) ? vae : vae.toAbsolutePath().getParent()).resolve("vae_config.json"));
+        for (Path p : candidates) {
+            if (Files.isRegularFile(p)) return OobleckConfig.fromJson(new ObjectMapper().readTree(p.toFile()));
+        }
+        return OobleckConfig.songBloom();
+    }
+
+    private static JsonNode inference(JsonNode upstream) { return upstream == null ? null : upstream.get("inference"); }
+
+    private static int inferenceInt(JsonNode upstream, String key, int def) {
+        JsonNode n = inference(upstream);
+        return n == null ? def : n.path(key).asInt(def);
+    }
+
+    private static double inferenceDouble(JsonNode upstream, String key, double def) {
+        JsonNode n = inference(upstream);
+        return n == null ? def : n.path(key).asDouble(def);
+    }
+
+    /** DiT CFG: the second element of a {@code cfg_coef: [lm, diff]} pair, else the scalar. */
+    private static double ditCfg(JsonNode upstream) {
+        JsonNode n = inference(upstream);
+        if (n == null) return 1.5;
+        JsonNode c = n.path("cfg_coef");
+        return c.isArray() && c.size() > 1 ? c.get(1).asDouble() : c.asDouble(1.5);
+    }
+
+    public SongBloomModel model() { return model; }
+
+    public int sampleRate() { return model.sampleRate(); }
+
+    /** The settings a request resolves to (request overrides over the model defaults). */
+    public SongBloomModel.Settings settings(Request r) {
+        SamplingOptions s = sampling;
+        if (r.topK() != null) s = s.withTopK(r.topK());
+        if (r.temperature() != null) s = s.withTemperature(r.temperature());
+        if (r.cfg() != null) s = new SamplingOptions(r.cfg(), s.useSampling(), s.temperature(), s.topK(), s.penaltyRepeat(), s.penaltyWindow());
+        double seconds = r.maxDurationSeconds() != null ? r.maxDurationSeconds() : maxDurationSeconds;
+        int maxFrames = Math.max(1, (int) Math.round(seconds * model.frameRate()));
+        return new SongBloomModel.Settings(s, r.steps() != null ? r.steps() : steps, diffTemp, r.cfg() != null ? r.cfg() : ditCfg, maxFrames);
+    }
+
+    /** The most blocks a request can produce. */
+    public int maxBlocks(Request r) {
+        SongBloomModel.Settings s = settings(r);
+        int b = model.config().blockSize();
+        double limit = (double) s.maxFrames() / b * (b + 1);
+        return (int) Math.floor((limit - 1) / (b + 1)) + 1;
+    }
+
+    /** The prompt as the model takes it: mono (mean over channels), at the VAE rate, at most 10 s. */
+    public float[] preparePrompt(Request r) throws IOException {
+        Audio a = r.prompt();
+        if (a == null) {
+            if (!Files.isRegularFile(r.promptPath())) throw new IOException("prompt: file not found: " + r.promptPath());
+            a = AudioIO.read(r.promptPath());
+        }
+        a = a.mono();
+        if (a.sampleRate() != model.sampleRate()) a = Resampler.resample(a, model.sampleRate());
+        return model.clipPrompt(a.channel(0));
+    }
+
+    /** Generates {@code r.samples()} songs; each sample uses its own noise streams derived from the seed. */
+    public List<Song> generate(Request r, Listener listener) throws IOException {
+        SongBloomModel.Settings s = settings(r);
+        TokenizedLyrics lyric = model.ar().lyricConditioner().tokenizer().tokenize(r.lyrics());
+        if (lyric.tokenIds().length == 0) {
+            throw new IllegalArgumentException("lyrics: no token of the lyric is in the phoneme vocabulary; SongBloom takes G2P phonemes "
+                    + "and structure tags ('[verse] n i3 h ao3 . ...')");
+        }
+        float[] prompt = preparePrompt(r);
+        int maxBlocks = maxBlocks(r);
+        List<Song> out = new ArrayList<>();
+        for (int i = 0; i < r.samples(); i++) {
+            int sample = i;
+            GaussianNoise gaussian = GaussianNoise.seeded(mix(r.seed(), i, 0));
+            NoiseSource multinomial = NoiseSource.seeded(mix(r.seed(), i, 1));
+            List<INDArray> kept = new ArrayList<>();
+            SongBloomModel.Observer obs = new SongBloomModel.Observer() {
+                @Override public void onBlock(SketchGenerator.Block b, INDArray latents, boolean k) {
+                    if (k) kept.add(latents);
+                    List<INDArray> soFar = List.copyOf(kept);
+                    listener.onBlock(new BlockEvent(sample, b.index(), b.tokens(), latents, k, maxBlocks,
+                            () -> toAudio(soFar.isEmpty() ? null : org.nd4j.linalg.factory.Nd4j.concat(0, soFar.toArray(new INDArray[0])))));
+                }
+            };
+            INDArray prefix = model.conditions(prompt, lyric, gaussian, obs);
+            SongBloomModel.Sketch sk = model.sketch(prefix, s, gaussian, multinomial, obs);
+            out.add(new Song(i, toAudio(sk.latents()), sk.tokens(), sk.latents()));
+        }
+        return out;
+    }
+
+    private Audio toAudio(INDArray latents) {
+        if (latents == null) return Audio.of(new float[][] {new float[0], new float[0]}, model.sampleRate());
+        return Audio.of(model.decode(latents).toFloatMatrix(), model.sampleRate());
+    }
+
+    private static long mix(long seed, int sample, int stream) {
+        long z = seed * 0x9E3779B97F4A7C15L + sample * 0xBF58476D1CE4E5B9L + stream * 0x94D049BB133111EBL;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}
