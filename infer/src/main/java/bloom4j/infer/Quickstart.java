@@ -5,7 +5,12 @@ import bloom4j.convert.ConvertResult;
 import bloom4j.convert.Converter;
 import bloom4j.convert.Inspection;
 import bloom4j.convert.Inspector;
+import bloom4j.models.songbloom.SongGenerator;
+import bloom4j.models.songbloom.TinySongBloom;
 import bloom4j.tensor.DType;
+import bloom4j.tensor.audio.Audio;
+import bloom4j.tensor.audio.AudioFormat;
+import bloom4j.tensor.audio.AudioIO;
 import bloom4j.tensor.io.Checkpoints;
 import bloom4j.tensor.io.TensorSource;
 import bloom4j.tensor.parity.Fixture;
@@ -23,7 +28,8 @@ import java.util.Locale;
  * The embedded end-to-end demo behind {@code bloom4j quickstart}: everything it uses ships inside bloom4j, nothing is downloaded.
  * Today it takes the bundled tiny PyTorch checkpoint (written by {@code torch.save}, with SongBloom's release parameter names),
  * inspects it, converts it into a bloom4j model folder, reloads the folder and checks it bit for bit against the checkpoint, then
- * runs the checkpoint-format parity fixture (every tensor of .pt/.ckpt files against PyTorch's own values).
+ * runs the checkpoint-format parity fixture (every tensor of .pt/.ckpt files against PyTorch's own values); last it writes a tiny
+ * random SongBloom model folder and generates a short song from a synthetic prompt and a lyric (the real generation loop).
  */
 public final class Quickstart {
     private static final String MARKER = ".bloom4j-quickstart";
@@ -36,27 +42,67 @@ public final class Quickstart {
         Path fixture = Fixture.unpackBundled("pt-formats", out.resolve("fixture"));
         Path checkpoint = fixture.resolve("model.pt");
 
-        log.println("== 1/4 inspect the bundled PyTorch checkpoint " + checkpoint);
+        log.println("== 1/5 inspect the bundled PyTorch checkpoint " + checkpoint);
         Inspection in = Inspector.inspect(checkpoint);
         in.tensors().forEach(t -> log.println("   " + t));
         log.printf(Locale.ROOT, "   %d tensors, %d elements; looks like: %s%n", in.tensors().size(), in.totalElements(), in.kind().id());
 
-        log.println("== 2/4 convert it into a bloom4j model folder");
+        log.println("== 2/5 convert it into a bloom4j model folder");
         Path model = out.resolve("model");
         ConvertResult r = Converter.convert(new ConvertOptions(List.of(checkpoint), model, null, DType.F32, null,
                 ConvertOptions.DEFAULT_SHARD_BYTES), false);
         log.println("   wrote " + r.folder() + " " + r.weightFiles().stream().map(p -> p.getFileName().toString()).toList()
                 + " + config.json + provenance.json");
 
-        log.println("== 3/4 reload the converted folder and compare bit for bit with the checkpoint");
+        log.println("== 3/5 reload the converted folder and compare bit for bit with the checkpoint");
         boolean same = sameTensors(checkpoint, model, log);
 
-        log.println("== 4/4 parity of bloom4j's checkpoint reader against PyTorch (fixture pt-formats)");
+        log.println("== 4/5 parity of bloom4j's checkpoint reader against PyTorch (fixture pt-formats)");
         ParityRunner.Outcome parity = ParityRunner.run(fixture, log);
 
-        boolean ok = same && parity.passed();
+        log.println("== 5/5 generate a short song with a tiny random SongBloom (AR + DiT + VAE, the real generation loop)");
+        boolean song = generateSong(out, log);
+
+        boolean ok = same && parity.passed() && song;
         log.println("quickstart: " + (ok ? "OK" : "FAILED") + " (output in " + out.toAbsolutePath() + ")");
         return ok;
+    }
+
+    /** Lyric of the demo song (G2P phonemes and structure tags, SongBloom's input format). */
+    static final String LYRICS = "[intro] [verse] n i3 h ao3 . w o3 ai4 n i3 , [chorus] HH AH0 L OW1 . W ER1 L D";
+
+    /**
+     * Writes a tiny random SongBloom model folder and a 3 s two-tone prompt, generates about 2 s with {@link SongGenerator} and writes
+     * a playable wav. The weights are random, so the song is noise; the point is that every stage runs.
+     */
+    private static boolean generateSong(Path out, PrintStream log) throws IOException {
+        long t0 = System.nanoTime();
+        Path model = TinySongBloom.write(out.resolve("songbloom"), 1234);
+        log.println("   wrote a tiny SongBloom model folder " + model + " (random weights, 48 kHz VAE at 25 latent frames/s)");
+        int sr = 48000, n = 3 * sr;
+        float[][] tones = new float[2][n];
+        for (int i = 0; i < n; i++) {
+            double t = (double) i / sr, env = Math.min(1, Math.min(t, 3 - t) * 20);
+            tones[0][i] = (float) (0.25 * env * (Math.sin(2 * Math.PI * 220 * t) + 0.5 * Math.sin(2 * Math.PI * 330 * t)));
+            tones[1][i] = (float) (0.25 * env * (Math.sin(2 * Math.PI * 277.2 * t) + 0.5 * Math.sin(2 * Math.PI * 440 * t)));
+        }
+        Path prompt = out.resolve("prompt.wav");
+        AudioIO.write(prompt, Audio.of(tones, sr), AudioFormat.WAV_PCM16);
+        log.println("   prompt " + prompt + " (3 s of tones); lyrics: " + LYRICS);
+        SongGenerator g = SongGenerator.load(model);
+        SongGenerator.Request req = SongGenerator.Request.of(LYRICS, prompt).withSeed(1).withMaxDuration(2.0);
+        int max = g.maxBlocks(req);
+        int[] blocks = new int[1];
+        List<SongGenerator.Song> songs = g.generate(req, e -> {
+            if (e.kept()) blocks[0]++;
+        });
+        Audio a = songs.get(0).audio();
+        Path song = out.resolve("song.wav");
+        AtomicFiles.write(song, tmp -> AudioIO.write(tmp, a, AudioFormat.WAV_PCM16));
+        double secs = a.frames() / (double) a.sampleRate();
+        log.printf(Locale.ROOT, "   %d of at most %d blocks, %.2f s stereo at %d Hz, peak %.3f -> %s (%.1f s)%n", blocks[0], max, secs,
+                a.sampleRate(), a.peak(), song, (System.nanoTime() - t0) / 1e9);
+        return blocks[0] > 0 && a.frames() > 0 && Float.isFinite(a.peak());
     }
 
     private static boolean sameTensors(Path checkpoint, Path model, PrintStream log) throws IOException {

@@ -9,7 +9,7 @@ import java.util.concurrent.Callable;
 
 /** {@code bloom4j quickstart}: the embedded end-to-end demo (no download, no arguments needed). */
 @Command(name = "quickstart", mixinStandardHelpOptions = true,
-        description = "Run bloom4j end to end on its bundled tiny model: inspect, convert, reload, parity against PyTorch.")
+        description = "Run bloom4j end to end on its bundled tiny model: inspect, convert, reload, parity against PyTorch, generate a song.")
 final class QuickstartCommand implements Callable<Integer> {
 
     @Option(names = "--out", defaultValue = "bloom4j-quickstart", paramLabel = "DIR",

@@ -225,7 +225,7 @@ public final class SongGenerator {
         return model.clipPrompt(a.channel(0));
     }
 
-    /** Generates {@code r.samples()} songs; each sample uses its own noise streams derived from the seed. */
+    /** Generates {@code r.samples()} songs; sample i uses the noise streams of seed {@code seed + i}. */
     public List<Song> generate(Request r, Listener listener) throws IOException {
         SongBloomModel.Settings s = settings(r);
         TokenizedLyrics lyric = model.ar().lyricConditioner().tokenizer().tokenize(r.lyrics());
@@ -238,8 +238,8 @@ public final class SongGenerator {
         List<Song> out = new ArrayList<>();
         for (int i = 0; i < r.samples(); i++) {
             int sample = i;
-            GaussianNoise gaussian = GaussianNoise.seeded(mix(r.seed(), i, 0));
-            NoiseSource multinomial = NoiseSource.seeded(mix(r.seed(), i, 1));
+            GaussianNoise gaussian = GaussianNoise.seeded(mix(r.seed() + i, 0));
+            NoiseSource multinomial = NoiseSource.seeded(mix(r.seed() + i, 1));
             List<INDArray> kept = new ArrayList<>();
             SongBloomModel.Observer obs = new SongBloomModel.Observer() {
                 @Override public void onBlock(SketchGenerator.Block b, INDArray latents, boolean k) {
@@ -261,8 +261,9 @@ public final class SongGenerator {
         return Audio.of(model.decode(latents).toFloatMatrix(), model.sampleRate());
     }
 
-    private static long mix(long seed, int sample, int stream) {
-        long z = seed * 0x9E3779B97F4A7C15L + sample * 0xBF58476D1CE4E5B9L + stream * 0x94D049BB133111EBL;
+    /** Sample i of a request with seed s uses seed s + i (so sample i equals a one-sample request with seed s + i). */
+    private static long mix(long seed, int stream) {
+        long z = seed * 0x9E3779B97F4A7C15L + stream * 0x94D049BB133111EBL;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);

@@ -88,6 +88,11 @@ public final class OobleckVae {
         return create(ParamSource.empty(), LoadOptions.inference().initMissing(rule), "", config, parts, false);
     }
 
+    /** A VAE whose every parameter is made by {@code rule} (which may record them, to write the model out). */
+    public static OobleckVae random(OobleckConfig config, Parts parts, Init rule) {
+        return create(ParamSource.empty(), LoadOptions.inference().initMissing(rule), "", config, parts, false);
+    }
+
     private static OobleckVae create(ParamSource ps, LoadOptions options, String prefix, OobleckConfig config, Parts parts,
                                      boolean checkComplete) {
         SameDiff enc = null;

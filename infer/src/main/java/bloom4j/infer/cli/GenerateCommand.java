@@ -1,0 +1,130 @@
+package bloom4j.infer.cli;
+
+import bloom4j.models.songbloom.SongGenerator;
+import bloom4j.nn.ComputeThreads;
+import bloom4j.tensor.audio.AudioFormat;
+import bloom4j.tensor.audio.AudioIO;
+import bloom4j.tensor.util.AtomicFiles;
+import bloom4j.tensor.util.Progress;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code bloom4j generate}: songs from a JSONL file of requests ({@code idx}, {@code lyrics}, {@code prompt_wav} per line, as upstream
+ * {@code infer.py}), written as {@code <idx>_s<i>.<ext>} into the output folder. Every line is checked (lyrics present, prompt file
+ * readable) before the model is loaded, and errors name the line and the field.
+ */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = {"Generate songs with SongBloom from lyrics and a prompt clip (a converted model folder, see 'bloom4j convert').",
+                "Input: JSON lines {\"idx\": \"song1\", \"lyrics\": \"[verse] ...\", \"prompt_wav\": \"prompt.wav\"}; prompt paths are "
+                        + "relative to the JSONL file. Output: <idx>_s<i>.<format> per sample."})
+final class GenerateCommand implements Callable<Integer> {
+    @Option(names = "--input-jsonl", required = true, description = "requests, one JSON object per line") Path input;
+    @Option(names = "--model", required = true, description = "converted SongBloom model folder") Path model;
+    @Option(names = "--vae", description = "VAE checkpoint when the model folder has none (autoencoder_music_dsp1920.ckpt)") Path vae;
+    @Option(names = "--lora", description = "LoRA/DoRA adapter folder to merge at load (not supported yet)") Path lora;
+    @Option(names = "--output-dir", required = true, description = "where the songs are written") Path outputDir;
+    @Option(names = "--n-samples", defaultValue = "1", description = "songs per request (default 1)") int samples;
+    @Option(names = "--max-duration", description = "seconds of music at most (default: the config's max_dur + 10)") Double maxDuration;
+    @Option(names = "--output-format", defaultValue = "flac", description = "wav, flac or mp3 (default flac)") String format;
+    @Option(names = "--seed", defaultValue = "0", description = "noise seed (default 0); sample i of every line derives its own") long seed;
+    @Option(names = "--steps", description = "DiT sampler steps (default: config, 36)") Integer steps;
+    @Option(names = "--cfg", description = "classifier-free guidance scale (default: config, 1.5)") Float cfg;
+    @Option(names = "--top-k", description = "sketch top-k (default: config, 100; 0 = off)") Integer topK;
+    @Option(names = "--temperature", description = "sketch sampling temperature (default: config, 0.9)") Float temperature;
+    @Option(names = "--threads", description = "compute threads (default: all cores)") Integer threads;
+
+    /** One validated input line. */
+    record Line(int number, String idx, SongGenerator.Request request) { }
+
+    @Override public Integer call() throws Exception {
+        AudioFormat fmt = parseFormat(format);
+        List<Line> lines = read(input, samples, maxDuration, seed, steps, cfg, topK, temperature);
+        if (threads != null) {
+            if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+            ComputeThreads.forInference(threads);
+        }
+        SongGenerator g = SongGenerator.load(model, SongGenerator.Options.defaults().withVae(vae).withLora(lora));
+        Files.createDirectories(outputDir);
+        for (Line l : lines) {
+            int maxBlocks = g.maxBlocks(l.request());
+            for (int s = 0; s < l.request().samples(); s++) {
+                SongGenerator.Request one = l.request().withSamples(1).withSeed(l.request().seed() + s);
+                List<SongGenerator.Song> songs;
+                try (Progress p = Progress.start(l.idx() + " s" + s, maxBlocks, "blocks")) {
+                    songs = g.generate(one, e -> { if (e.kept()) p.set(e.block() + 1); });
+                } catch (IllegalArgumentException | IOException e) {
+                    throw new IllegalArgumentException(input + " line " + l.number() + ": " + e.getMessage(), e);
+                }
+                SongGenerator.Song song = songs.get(0);
+                Path out = outputDir.resolve(l.idx() + "_s" + s + "." + fmt.extension());
+                AtomicFiles.write(out, tmp -> AudioIO.write(tmp, song.audio(), fmt));
+                System.out.printf("%s: %.2f s (%d blocks)%n", out, song.audio().frames() / (double) song.audio().sampleRate(),
+                        song.tokens().length / g.model().config().blockSize());
+            }
+        }
+        return 0;
+    }
+
+    static AudioFormat parseFormat(String name) {
+        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+            case "wav" -> AudioFormat.WAV_PCM16;
+            case "flac" -> AudioFormat.FLAC;
+            case "mp3" -> AudioFormat.MP3;
+            default -> throw new IllegalArgumentException("--output-format: unknown format '" + name + "'; choose wav, flac or mp3");
+        };
+    }
+
+    /** Reads and validates every line; the error names the file, the line and the field. */
+    static List<Line> read(Path file, int samples, Double maxDuration, long seed, Integer steps, Float cfg, Integer topK, Float temp)
+            throws IOException {
+        if (!Files.isRegularFile(file)) throw new IllegalArgumentException("--input-jsonl: no such file: " + file);
+        ObjectMapper om = new ObjectMapper();
+        Path base = file.toAbsolutePath().getParent();
+        List<Line> out = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        List<String> text = Files.readAllLines(file);
+        for (int i = 0; i < text.size(); i++) {
+            String raw = text.get(i).trim();
+            if (raw.isEmpty()) continue;
+            String where = file + " line " + (i + 1);
+            JsonNode n;
+            try {
+                n = om.readTree(raw);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalArgumentException(where + ": not a JSON object: " + e.getOriginalMessage());
+            }
+            if (n == null || !n.isObject()) throw new IllegalArgumentException(where + ": not a JSON object");
+            String idx = n.path("idx").asText("").trim();
+            if (idx.isEmpty()) throw new IllegalArgumentException(where + ": field 'idx' is missing or empty");
+            if (!idx.matches("[A-Za-z0-9._-]+")) {
+                throw new IllegalArgumentException(where + ": field 'idx' '" + idx + "' must be a file-name-safe word (letters, digits, . _ -)");
+            }
+            if (!seen.add(idx)) throw new IllegalArgumentException(where + ": field 'idx' '" + idx + "' repeats an earlier line");
+            String lyrics = n.path("lyrics").asText("");
+            if (lyrics.isBlank()) throw new IllegalArgumentException(where + ": field 'lyrics' is missing or empty");
+            String wav = n.path("prompt_wav").asText("");
+            if (wav.isBlank()) throw new IllegalArgumentException(where + ": field 'prompt_wav' is missing or empty");
+            Path prompt = base.resolve(wav);
+            if (!Files.isRegularFile(prompt)) throw new IllegalArgumentException(where + ": field 'prompt_wav': no such file: " + prompt);
+            try {
+                SongGenerator.Request r = SongGenerator.Request.of(lyrics, prompt).withSeed(seed).withSamples(samples).withSteps(steps)
+                        .withCfg(cfg).withTopK(topK).withTemperature(temp).withMaxDuration(maxDuration);
+                out.add(new Line(i + 1, idx, r));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+            }
+        }
+        if (out.isEmpty()) throw new IllegalArgumentException("--input-jsonl " + file + ": no requests");
+        return out;
+    }
+}

@@ -1,0 +1,78 @@
+package bloom4j.infer.cli;
+
+import bloom4j.models.songbloom.TinySongBloom;
+import bloom4j.tensor.audio.Audio;
+import bloom4j.tensor.audio.AudioFormat;
+import bloom4j.tensor.audio.AudioIO;
+import bloom4j.tensor.cli.Captured;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code bloom4j generate} on a tiny random SongBloom model folder. */
+class GenerateCommandTest {
+    @TempDir static Path tmp;
+    static Path model;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        model = TinySongBloom.write(tmp.resolve("songbloom"), 5);
+        float[] x = new float[24000];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (0.3 * Math.sin(2 * Math.PI * 440 * i / 24000.0));
+        AudioIO.write(tmp.resolve("prompt.wav"), Audio.mono(x, 24000), AudioFormat.WAV_PCM16);
+    }
+
+    static Captured run(String jsonl, String... extra) throws Exception {
+        Path in = tmp.resolve("in.jsonl");
+        Files.writeString(in, jsonl);
+        String[] base = {"generate", "--input-jsonl", in.toString(), "--model", model.toString(), "--output-dir", tmp.resolve("out").toString(),
+                "--max-duration", "0.64", "--steps", "2"};
+        String[] args = new String[base.length + extra.length];
+        System.arraycopy(base, 0, args, 0, base.length);
+        System.arraycopy(extra, 0, args, base.length, extra.length);
+        return Captured.run(() -> InferMain.run(args));
+    }
+
+    @Test
+    void writesOneFilePerSample() throws Exception {
+        Captured r = run("{\"idx\": \"a\", \"lyrics\": \"[verse] n i3 h ao3 .\", \"prompt_wav\": \"prompt.wav\"}\n",
+                "--n-samples", "2", "--output-format", "wav", "--seed", "3", "--top-k", "5", "--cfg", "2", "--temperature", "1", "--threads", "1");
+        assertEquals(0, r.exitCode(), r.output());
+        for (String s : new String[] {"a_s0.wav", "a_s1.wav"}) {
+            Audio a = AudioIO.read(tmp.resolve("out").resolve(s));
+            assertEquals(48000, a.sampleRate());
+            assertEquals(2, a.channels());
+            assertEquals(16 * 1920, a.frames(), "4 blocks of 4 frames at 1920 samples");
+        }
+        try (var files = Files.list(tmp.resolve("out"))) {
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".partial")));
+        }
+    }
+
+    @Test
+    void badInputNamesTheLineAndField() throws Exception {
+        String ok = "{\"idx\": \"a\", \"lyrics\": \"[verse] a1\", \"prompt_wav\": \"prompt.wav\"}\n";
+        Captured missing = run(ok + "{\"idx\": \"b\", \"lyrics\": \"[verse] a1\", \"prompt_wav\": \"nope.wav\"}\n");
+        assertEquals(2, missing.exitCode());
+        assertTrue(missing.output().contains("line 2: field 'prompt_wav': no such file"), missing.output());
+        Captured empty = run("{\"idx\": \"a\", \"lyrics\": \"  \", \"prompt_wav\": \"prompt.wav\"}\n");
+        assertTrue(empty.output().contains("line 1: field 'lyrics' is missing or empty"), empty.output());
+        Captured fmt = run(ok, "--output-format", "ogg");
+        assertEquals(2, fmt.exitCode());
+        assertTrue(fmt.output().contains("unknown format 'ogg'"), fmt.output());
+        Path muq = tmp.resolve("muq");
+        Files.createDirectories(muq);
+        Files.copy(model.resolve("model.safetensors"), muq.resolve("model.safetensors"));
+        Files.writeString(muq.resolve("config.json"), "{\"model_type\": \"muq\"}");
+        Captured kind = Captured.run(() -> InferMain.run("generate", "--input-jsonl", tmp.resolve("in.jsonl").toString(), "--model",
+                muq.toString(), "--output-dir", tmp.resolve("out2").toString()));
+        assertEquals(1, kind.exitCode());
+        assertTrue(kind.output().contains("model_type is 'muq', expected 'songbloom'"), kind.output());
+    }
+}
