@@ -72,25 +72,25 @@ public final class Quickstart {
     static final String LYRICS = "[intro] [verse] n i3 h ao3 . w o3 ai4 n i3 , [chorus] HH AH0 L OW1 . W ER1 L D";
 
     /**
-     * Writes a tiny random SongBloom model folder and a 3 s two-tone prompt, generates about 2 s with {@link SongGenerator} and writes
-     * a playable wav. The weights are random, so the song is noise; the point is that every stage runs.
+     * Writes a tiny random SongBloom model folder and a 2 s two-tone prompt, generates 1.28 s (8 blocks) with {@link SongGenerator}
+     * and writes a playable wav. The weights are random, so the song is noise; the point is that every stage runs.
      */
     private static boolean generateSong(Path out, PrintStream log) throws IOException {
         long t0 = System.nanoTime();
         Path model = TinySongBloom.write(out.resolve("songbloom"), 1234);
         log.println("   wrote a tiny SongBloom model folder " + model + " (random weights, 48 kHz VAE at 25 latent frames/s)");
-        int sr = 48000, n = 3 * sr;
+        int sr = 48000, n = 2 * sr;
         float[][] tones = new float[2][n];
         for (int i = 0; i < n; i++) {
-            double t = (double) i / sr, env = Math.min(1, Math.min(t, 3 - t) * 20);
+            double t = (double) i / sr, env = Math.min(1, Math.min(t, 2 - t) * 20);
             tones[0][i] = (float) (0.25 * env * (Math.sin(2 * Math.PI * 220 * t) + 0.5 * Math.sin(2 * Math.PI * 330 * t)));
             tones[1][i] = (float) (0.25 * env * (Math.sin(2 * Math.PI * 277.2 * t) + 0.5 * Math.sin(2 * Math.PI * 440 * t)));
         }
         Path prompt = out.resolve("prompt.wav");
         AudioIO.write(prompt, Audio.of(tones, sr), AudioFormat.WAV_PCM16);
-        log.println("   prompt " + prompt + " (3 s of tones); lyrics: " + LYRICS);
+        log.println("   prompt " + prompt + " (2 s of tones); lyrics: " + LYRICS);
         SongGenerator g = SongGenerator.load(model);
-        SongGenerator.Request req = SongGenerator.Request.of(LYRICS, prompt).withSeed(1).withMaxDuration(2.0);
+        SongGenerator.Request req = SongGenerator.Request.of(LYRICS, prompt).withSeed(1).withMaxDuration(1.28);
         int max = g.maxBlocks(req);
         int[] blocks = new int[1];
         List<SongGenerator.Song> songs = g.generate(req, e -> {
