@@ -70,13 +70,13 @@ public final class SongBloomAr {
         SameDiff sd = root.sd();
 
         lm = new LlamaGraph(m.pp("ar_transformer"), c.llama(), batch);
-        classifier = SiluMlp.load(m.pp("skeleton_classifier"), d, d, vocab.classes(), "0", false, "2", true);
+        classifier = classifier(m, c);
         lastLogits = classifier.forwardRows(lm.lastHidden()).rename(m.pp("skeleton_classifier").key("output.last"));
         logits = classifier.forwardRows(lm.hidden()).rename(m.pp("skeleton_classifier").key("output"));
 
         // block_conv's Rearrange("b d (n s) -> b n (s d)") is done by the caller's layout: one block [S, latent] flattened row-major.
         blockConvIn = sd.placeHolder(m.pp("block_conv").key("input"), root.dtype(), -1, c.blockConvIn());
-        SiluMlp blockConv = SiluMlp.load(m.pp("block_conv"), c.blockConvIn(), d, d, "1", true, "3", true);
+        SiluMlp blockConv = blockConv(m, c);
         blockConvOut = blockConv.forwardRows(blockConvIn).rename(m.pp("block_conv").key("output"));
 
         skeletonEmb = m.pp("skeleton_emb").array("weight", vocab.embeddingRows(), d);
@@ -89,6 +89,16 @@ public final class SongBloomAr {
                     + c.maxSentencePerStructure() + " and dim " + d);
         }
         this.params = root.params();
+    }
+
+    /** {@code skeleton_classifier}: Linear(D, D, no bias) → SiLU → Linear(D, P + 1), under the model scope {@code m}. */
+    static SiluMlp classifier(Scope m, SongBloomConfig c) {
+        return SiluMlp.load(m.pp("skeleton_classifier"), c.dim(), c.dim(), c.sketchVocabulary().classes(), "0", false, "2", true);
+    }
+
+    /** {@code block_conv} after its Rearrange: Linear(S·latent, D) → SiLU → Linear(D, D), under the model scope {@code m}. */
+    static SiluMlp blockConv(Scope m, SongBloomConfig c) {
+        return SiluMlp.load(m.pp("block_conv"), c.blockConvIn(), c.dim(), c.dim(), "1", true, "3", true);
     }
 
     /**
