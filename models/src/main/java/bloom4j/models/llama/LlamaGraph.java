@@ -39,6 +39,7 @@ public final class LlamaGraph {
 
     private final SameDiff sd;
     private final LlamaConfig config;
+    private final LlamaDecoder decoder;
     private final long batch;
     private final SDVariable inputsEmbeds;     // [B, T, hidden]
     private final RotaryEmbedding rope;
@@ -59,7 +60,7 @@ public final class LlamaGraph {
         this.sd = s.sd();
         this.config = c;
         this.batch = batch;
-        LlamaDecoder decoder = LlamaDecoder.load(s, c);
+        decoder = LlamaDecoder.load(s, c);
         inputsEmbeds = sd.placeHolder(INPUTS_EMBEDS, s.dtype(), batch, -1, c.hiddenSize());
         rope = c.rope();
         tables = rope.placeholders(sd, s.key("rope"), s.dtype());
@@ -81,6 +82,9 @@ public final class LlamaGraph {
     public SameDiff sd() { return sd; }
 
     public LlamaConfig config() { return config; }
+
+    /** The layers and final norm this graph runs. */
+    public LlamaDecoder decoder() { return decoder; }
 
     public long batch() { return batch; }
 

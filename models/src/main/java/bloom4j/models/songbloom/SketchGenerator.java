@@ -39,6 +39,11 @@ import java.util.List;
  * positions per kept block) is already longer than {@code maxFrames / S · (S + 1)}; the block is sampled before that check, so with
  * {@code maxFrames = 4000} (the 150 s model: (150 + 10) s × 25 Hz) 250 blocks are kept and the 251st is sampled and dropped.
  *
+ * <p>Compute: the first call (prefix + BOS, 851 positions for the released model) runs the graph, whose cached intermediates are
+ * then freed; every later call is one token through the eager decode kernel ({@link SongBloomAr#decode}) and the eager classifier.
+ * Memory: the KV cache is allocated up front for {@link #maxKeptBlocks()} + 1 blocks after the prefix (150 s model: 36 layers ×
+ * K and V × 2 rows × 5134 positions × 1536 floats = 4.5 GB).
+ *
  * <p>One generator per song; not thread-safe.
  */
 public final class SketchGenerator {
