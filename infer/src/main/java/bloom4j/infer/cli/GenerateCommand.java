@@ -31,7 +31,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--input-jsonl", required = true, description = "requests, one JSON object per line") Path input;
     @Option(names = "--model", required = true, description = "converted SongBloom model folder") Path model;
     @Option(names = "--vae", description = "VAE checkpoint when the model folder has none (autoencoder_music_dsp1920.ckpt)") Path vae;
-    @Option(names = "--lora", description = "LoRA/DoRA adapter folder to merge at load (not supported yet)") Path lora;
+    @Option(names = "--lora", description = "PEFT LoRA/DoRA adapter folder, merged into the weights at load") Path lora;
     @Option(names = "--output-dir", required = true, description = "where the songs are written") Path outputDir;
     @Option(names = "--n-samples", defaultValue = "1", description = "songs per request (default 1)") int samples;
     @Option(names = "--max-duration", description = "seconds of music at most (default: the config's max_dur + 10)") Double maxDuration;

@@ -4,11 +4,13 @@ import bloom4j.models.GaussianNoise;
 import bloom4j.models.songbloom.dit.FlowSampler;
 import bloom4j.models.vae.OobleckConfig;
 import bloom4j.models.vae.OobleckVae;
+import bloom4j.nn.lora.PeftAdapter;
 import bloom4j.tensor.audio.Audio;
 import bloom4j.tensor.audio.AudioIO;
 import bloom4j.tensor.audio.Resampler;
 import bloom4j.tensor.io.Checkpoints;
 import bloom4j.tensor.io.TensorSource;
+import bloom4j.tensor.io.TensorSources;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -18,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -128,15 +131,12 @@ public final class SongGenerator {
     public static SongGenerator load(Path modelDir) throws IOException { return load(modelDir, Options.defaults()); }
 
     public static SongGenerator load(Path modelDir, Options options) throws IOException {
-        if (options.lora() != null) {
-            throw new UnsupportedOperationException("--lora " + options.lora() + ": merging a LoRA adapter into SongBloom at load is not "
-                    + "supported yet; merge it into the checkpoint first (or generate without it)");
-        }
         if (!Files.isDirectory(modelDir)) throw new IOException(modelDir + ": not a model folder (convert the checkpoint with 'bloom4j convert')");
         Path cfgFile = modelDir.resolve("config.json");
         JsonNode json = Files.isRegularFile(cfgFile) ? new ObjectMapper().readTree(cfgFile.toFile()) : null;
         JsonNode upstream = json == null ? null : json.get("upstream_config");
-        try (TensorSource src = Checkpoints.open(modelDir)) {
+        try (TensorSource checkpoint = Checkpoints.open(modelDir)) {
+            TensorSource src = options.lora() == null ? checkpoint : withAdapterMerged(checkpoint, options.lora());
             SongBloomConfig c = SongBloomConfig.fromModelFolder(modelDir, src);
             OobleckConfig vaeConfig = vaeConfig(upstream, modelDir, options.vae());
             SongBloomModel m;
@@ -157,6 +157,18 @@ public final class SongGenerator {
                     inferenceDouble(upstream, "diff_temp", FlowSampler.DEFAULT_TEMPERATURE), ditCfg(upstream),
                     upstream == null ? 160 : upstream.path("max_dur").asDouble(150) + 10);
         }
+    }
+
+    /**
+     * The checkpoint with a PEFT LoRA/DoRA adapter merged into its weights ({@code merge_and_unload}, safe: non-finite results are
+     * refused). PEFT names modules from the model it wrapped: the SongBloom module itself ({@code ar_transformer.…}) or the Lightning
+     * module around it ({@code model.ar_transformer.…}); both are accepted.
+     */
+    static TensorSource withAdapterMerged(TensorSource checkpoint, Path adapterDir) throws IOException {
+        PeftAdapter adapter = PeftAdapter.read(adapterDir);
+        boolean underModel = adapter.modules().stream().noneMatch(m -> checkpoint.contains(m + ".weight"));
+        Map<String, INDArray> merged = adapter.mergeInto(checkpoint, underModel ? "model" : "", true);
+        return TensorSources.overlay(checkpoint, merged);
     }
 
     private static OobleckConfig vaeConfig(JsonNode upstream, Path modelDir, Path vae) throws IOException {

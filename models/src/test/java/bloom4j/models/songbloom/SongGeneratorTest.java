@@ -1,5 +1,8 @@
 package bloom4j.models.songbloom;
 
+import bloom4j.nn.lora.LoraConfig;
+import bloom4j.nn.lora.PeftAdapter;
+import bloom4j.nn.lora.Targets;
 import bloom4j.tensor.audio.Audio;
 import bloom4j.tensor.io.Checkpoints;
 import bloom4j.tensor.io.SafeTensorsWriter;
@@ -10,10 +13,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -96,6 +103,57 @@ class SongGeneratorTest {
         assertNotEquals(0, other.get(0).audio().frames() + 1);
     }
 
+    /** A PEFT LoRA folder on q_proj/v_proj of layer 0 with non-zero B, keyed as PEFT names modules under {@code prefix}. */
+    static Path loraFolder(Path dir, String prefix) throws Exception {
+        Map<String, INDArray> t = new LinkedHashMap<>();
+        for (String m : List.of("q_proj", "v_proj")) {
+            String module = prefix + "ar_transformer.layers.0.self_attn." + m;
+            t.put(module + ".lora_A.weight", Nd4j.rand(DataType.FLOAT, 4, 80).subi(0.5));
+            t.put(module + ".lora_B.weight", Nd4j.rand(DataType.FLOAT, 80, 4).subi(0.5));
+        }
+        new PeftAdapter(LoraConfig.lora(4, 8, Targets.names("q_proj", "v_proj")), t).write(dir);
+        return dir;
+    }
+
+    @Test
+    void aLoraAdapterIsMergedIntoTheWeightsAtLoad() throws Exception {
+        Nd4j.getRandom().setSeed(11);
+        Path lora = loraFolder(tmp.resolve("lora"), "model.");
+        PeftAdapter adapter = PeftAdapter.read(lora);
+        String q = "model.ar_transformer.layers.0.self_attn.q_proj";
+        try (TensorSource base = Checkpoints.open(folder)) {
+            TensorSource merged = SongGenerator.withAdapterMerged(base, lora);
+            INDArray w = base.loadFloat(q + ".weight");
+            INDArray a = adapter.tensors().get(q + ".lora_A.weight"), b = adapter.tensors().get(q + ".lora_B.weight");
+            INDArray expected = w.add(b.mmul(a).mul(8.0 / 4));                                   // W + (alpha/r)·B·A
+            assertTrue(expected.equalsWithEps(merged.loadFloat(q + ".weight"), 1e-6), "q_proj merged as W + s·BA");
+            String k = "model.ar_transformer.layers.0.self_attn.k_proj.weight";
+            assertEquals(base.loadFloat(k), merged.loadFloat(k), "untargeted weights are untouched");
+        }
+        // PEFT wrapping the SongBloom module itself names modules without 'model.': found all the same
+        try (TensorSource base = Checkpoints.open(folder)) {
+            Path bare = loraFolder(tmp.resolve("lora-bare"), "");
+            assertNotEquals(base.loadFloat(q + ".weight"), SongGenerator.withAdapterMerged(base, bare).loadFloat(q + ".weight"));
+        }
+        SongGenerator withLora = SongGenerator.load(folder, SongGenerator.Options.defaults().withLora(lora));
+        float[] plain = gen.generate(request(), SongGenerator.Listener.NONE).get(0).audio().channel(0);
+        float[] adapted = withLora.generate(request(), SongGenerator.Listener.NONE).get(0).audio().channel(0);
+        assertFalse(java.util.Arrays.equals(plain, adapted), "the merged adapter changes the song");
+    }
+
+    @Test
+    void anAdapterForAnotherModelIsRefused() throws Exception {
+        Map<String, INDArray> t = new LinkedHashMap<>();
+        t.put("encoder.layers.0.attn.lora_A.weight", Nd4j.ones(DataType.FLOAT, 2, 8));
+        t.put("encoder.layers.0.attn.lora_B.weight", Nd4j.ones(DataType.FLOAT, 8, 2));
+        Path dir = tmp.resolve("foreign");
+        new PeftAdapter(LoraConfig.lora(2, 4, Targets.names("attn")), t).write(dir);
+        try (TensorSource base = Checkpoints.open(folder)) {
+            java.io.IOException e = assertThrows(java.io.IOException.class, () -> SongGenerator.withAdapterMerged(base, dir));
+            assertTrue(e.getMessage().contains("encoder.layers.0.attn.weight"), e.getMessage());
+        }
+    }
+
     @Test
     void requestOverridesReachTheSettings() {
         SongBloomModel.Settings d = gen.settings(request());
@@ -124,8 +182,9 @@ class SongGeneratorTest {
         Path muq = modelFolder(tmp.resolve("muq"), "muq");
         Exception kind = assertThrows(SongBloomWeightException.class, () -> SongGenerator.load(muq));
         assertTrue(kind.getMessage().contains("model_type is 'muq'"), kind.getMessage());
-        assertThrows(UnsupportedOperationException.class,
+        Exception notAdapter = assertThrows(java.io.IOException.class,
                 () -> SongGenerator.load(folder, SongGenerator.Options.defaults().withLora(tmp.resolve("adapter"))));
+        assertTrue(notAdapter.getMessage().contains("adapter_config.json is missing"), notAdapter.getMessage());
         assertFalse(Files.exists(tmp.resolve("adapter")));
     }
 }

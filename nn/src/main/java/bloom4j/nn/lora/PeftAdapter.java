@@ -1,9 +1,14 @@
 package bloom4j.nn.lora;
 
+import bloom4j.nn.Linear;
+import bloom4j.nn.LoadOptions;
 import bloom4j.nn.ParamSource;
+import bloom4j.nn.Scope;
 import bloom4j.tensor.io.SafeTensorsFile;
 import bloom4j.tensor.io.SafeTensorsWriter;
+import bloom4j.tensor.io.TensorSource;
 import bloom4j.tensor.util.AtomicFiles;
+import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -174,6 +179,33 @@ public record PeftAdapter(LoraConfig config, Map<String, INDArray> tensors) {
         Map<String, INDArray> named = new LinkedHashMap<>();
         tensors.forEach((k, v) -> named.put(rootPath.isEmpty() ? k : rootPath + "." + k, v));
         return ParamSource.overlay(base, ParamSource.of(named, "adapter (" + tensors.size() + " tensors)"));
+    }
+
+    /**
+     * PEFT's {@code merge_and_unload} against a checkpoint: every adapted base weight of {@code base} merged with this adapter
+     * (LoRA: W + s·BA; DoRA: m/‖W + s·BA‖ per row), keyed by the base weight's name. Module names are looked up under
+     * {@code rootPath} ("" = the checkpoint root). The merge runs through the same {@link LoraLinear} arithmetic as training, on the
+     * adapted layers alone; {@code safe} refuses non-finite results. Load the model over the base with these weights on top.
+     */
+    public Map<String, INDArray> mergeInto(TensorSource base, String rootPath, boolean safe) throws IOException {
+        LoraAdapters adapters = LoraAdapters.load(config).under(rootPath);
+        Scope root = Scope.root(SameDiff.create(), over(ParamSource.of(base), rootPath), LoadOptions.inference().adapters(adapters, false));
+        List<String> missing = new ArrayList<>();
+        for (String module : modules()) {
+            String full = rootPath.isEmpty() ? module : rootPath + "." + module;
+            if (!base.contains(full + ".weight")) {
+                missing.add(full + ".weight");
+                continue;
+            }
+            long[] w = base.info(full + ".weight").shape();                                    // [out, in]
+            Linear.load(root.pp(full), w[1], w[0], base.contains(full + ".bias"));
+        }
+        if (!missing.isEmpty()) {
+            throw new IOException("the adapter targets modules the checkpoint " + base.description() + " does not have: " + missing
+                    + (rootPath.isEmpty() ? "" : " (looked under '" + rootPath + "')"));
+        }
+        adapters.requireMatched();
+        return adapters.merge(safe).weights();
     }
 
     private record ParsedKey(String module, String kind, String rest, String adapter) {
