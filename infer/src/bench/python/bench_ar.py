@@ -194,12 +194,12 @@ def main(a):
         step = sum(times) / a.steps
         times.sort()
     decode = a.batch / step
+    print(f"decode: {step * 1e3:.1f} ms/step (median {times[len(times) // 2] * 1e3:.1f}, best {times[0] * 1e3:.1f}) at context "
+          f"{a.prefix + a.warmup}..{cache.len} = {decode:.2f} tok/s (batch {a.batch})")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10
     bw = copy_bandwidth()
     print(f"memory copy bandwidth: {bw:.1f} GB/s (read + write, 256 MiB copy, after the run)")
     limit = nbytes / (bw * 1e9)
-    print(f"decode: {step * 1e3:.1f} ms/step (median {times[len(times) // 2] * 1e3:.1f}, best {times[0] * 1e3:.1f}) at context "
-          f"{a.prefix + a.warmup}..{cache.len} = {decode:.2f} tok/s (batch {a.batch})")
     print(f"decode limit: {nbytes / 1e9:.2f} GB of weights / {bw:.1f} GB/s = {limit * 1e3:.1f} ms/step = {a.batch / limit:.2f} tok/s; "
           f"measured {100 * limit / step:.0f}% of it")
     print(f"bench ar (pytorch): prefill_tok_s={a.batch * a.prefix / prefill:.2f} decode_tok_s={decode:.3f} peak_rss_mb={rss}")

@@ -20,7 +20,8 @@ import java.util.Map;
  * random weights, FP32). From the fixture's sketch tokens and latents it rebuilds the AR sequence {@code [BOS, e(s0..s3), A0,
  * e(s4..s7), A1]}, prefixes the recorded condition tensors, and compares: the sketch embeddings, {@code block_conv}, the sequence and
  * the fused input, layer 0's output and the last hidden state of a full forward, {@code lm_forward}'s output and logits, and a
- * streaming run through the KV cache (prefill of all but the last three positions, then three single-token steps) with its logits.
+ * streaming run through the KV cache (prefill of all but the last three positions, then three single-token steps) with its logits,
+ * the steps once through the graph and once through the eager decode kernel and classifier that generation uses.
  * The config comes from the fixture's {@code config} checked against the weights, as a model folder's would.
  */
 public final class SongBloomArParity implements ParityKind {
@@ -90,6 +91,20 @@ public final class SongBloomArParity implements ParityKind {
         report.compare("stream_step_out", Nd4j.concat(1, stepOut.toArray(new INDArray[0])), f.tensor("stream_step_out"));
         report.compare("stream_step_logits", Nd4j.concat(1, stepLogits.toArray(new INDArray[0])), f.tensor("stream_step_logits"));
         report.check("kv cache holds prefix + sequence (" + cache.length() + " positions)", cache.length() == n, "");
+
+        // The same steps through what generation runs: the eager decode kernel and the eager classifier.
+        KvCache fast = m.newCache(8);
+        m.run(first, fast, hidden);
+        stepOut.clear();
+        stepLogits.clear();
+        for (int i = s - steps; i < s; i++) {
+            INDArray h = m.decode(seq.get(NDArrayIndex.all(), NDArrayIndex.point(i), NDArrayIndex.all()).dup(), fast);   // [B, D]
+            stepOut.add(h.reshape(b, 1, d));
+            stepLogits.add(m.classify(h).reshape(b, 1, c.sketchVocabulary().classes()));
+        }
+        report.compare("stream_step_out (decode kernel)", Nd4j.concat(1, stepOut.toArray(new INDArray[0])), f.tensor("stream_step_out"));
+        report.compare("stream_step_logits (decode kernel)", Nd4j.concat(1, stepLogits.toArray(new INDArray[0])),
+                f.tensor("stream_step_logits"));
 
         // The guard: the "special" id is a row of skeleton_emb but not a token.
         long special = c.sketchVocabulary().special();
