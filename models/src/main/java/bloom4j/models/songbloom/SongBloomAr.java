@@ -1,13 +1,14 @@
 package bloom4j.models.songbloom;
 
 import bloom4j.models.llama.LlamaGraph;
+import bloom4j.nn.Activation;
 import bloom4j.nn.Graphs;
 import bloom4j.nn.KvCache;
 import bloom4j.nn.LoadOptions;
+import bloom4j.nn.Mlp;
 import bloom4j.nn.ParamSource;
 import bloom4j.nn.Params;
 import bloom4j.nn.Scope;
-import bloom4j.nn.SiluMlp;
 import bloom4j.tensor.io.Checkpoints;
 import bloom4j.tensor.io.TensorSource;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -51,7 +52,7 @@ public final class SongBloomAr {
     private final SongBloomConfig config;
     private final SketchVocabulary vocab;
     private final LlamaGraph lm;
-    private final SiluMlp classifier;
+    private final Mlp classifier;
     private final SDVariable lastLogits;    // [B, P + 1]
     private final SDVariable logits;        // [B·T, P + 1]
     private final SDVariable blockConvIn;   // [N, S·latent]
@@ -76,7 +77,7 @@ public final class SongBloomAr {
 
         // block_conv's Rearrange("b d (n s) -> b n (s d)") is done by the caller's layout: one block [S, latent] flattened row-major.
         blockConvIn = sd.placeHolder(m.pp("block_conv").key("input"), root.dtype(), -1, c.blockConvIn());
-        SiluMlp blockConv = blockConv(m, c);
+        Mlp blockConv = blockConv(m, c);
         blockConvOut = blockConv.forwardRows(blockConvIn).rename(m.pp("block_conv").key("output"));
 
         skeletonEmb = m.pp("skeleton_emb").array("weight", vocab.embeddingRows(), d);
@@ -92,13 +93,13 @@ public final class SongBloomAr {
     }
 
     /** {@code skeleton_classifier}: Linear(D, D, no bias) → SiLU → Linear(D, P + 1), under the model scope {@code m}. */
-    static SiluMlp classifier(Scope m, SongBloomConfig c) {
-        return SiluMlp.load(m.pp("skeleton_classifier"), c.dim(), c.dim(), c.sketchVocabulary().classes(), "0", false, "2", true);
+    static Mlp classifier(Scope m, SongBloomConfig c) {
+        return Mlp.load(m.pp("skeleton_classifier"), c.dim(), c.dim(), c.sketchVocabulary().classes(), Activation.SILU, "0", false, "2", true);
     }
 
     /** {@code block_conv} after its Rearrange: Linear(S·latent, D) → SiLU → Linear(D, D), under the model scope {@code m}. */
-    static SiluMlp blockConv(Scope m, SongBloomConfig c) {
-        return SiluMlp.load(m.pp("block_conv"), c.blockConvIn(), c.dim(), c.dim(), "1", true, "3", true);
+    static Mlp blockConv(Scope m, SongBloomConfig c) {
+        return Mlp.load(m.pp("block_conv"), c.blockConvIn(), c.dim(), c.dim(), Activation.SILU, "1", true, "3", true);
     }
 
     /**
@@ -158,9 +159,9 @@ public final class SongBloomAr {
      * same function as {@link #logits()}).
      */
     public INDArray classify(INDArray hidden) {
-        INDArray w0 = classifier.first().weight().getArr(), w2 = classifier.second().weight().getArr();
+        INDArray w0 = classifier.up().weight().getArr(), w2 = classifier.down().weight().getArr();
         INDArray a = Nd4j.nn.swish(hidden.castTo(DataType.FLOAT).mmul(w0.transpose()));   // silu: [N, D]
-        return a.mmul(w2.transpose()).addiRowVector(classifier.second().bias().getArr());   // [N, P + 1]
+        return a.mmul(w2.transpose()).addiRowVector(classifier.down().bias().getArr());   // [N, P + 1]
     }
 
     /** {@code bos_token} {@code [D]} (a copy). */

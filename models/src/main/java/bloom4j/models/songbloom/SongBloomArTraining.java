@@ -12,7 +12,7 @@ import bloom4j.nn.Params;
 import bloom4j.nn.RotaryEmbedding;
 import bloom4j.nn.Scope;
 import bloom4j.nn.SeqShape;
-import bloom4j.nn.SiluMlp;
+import bloom4j.nn.Mlp;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -35,7 +35,7 @@ import java.util.Map;
  * whose output conditions the DiT), in upstream's {@code ar_logit} order, rows {@code [B·(T+1), P+1]}; {@link #targets} gives the
  * matching {@code ar_target} (the ignore id is P + 1). {@link #h()} is the LM output at the h positions, {@code [B·N, D]}.
  *
- * <p>Weights and keys are those of {@link SongBloomAr} (same layers: {@link LlamaDecoder}, {@link SiluMlp} heads); the conditioners
+ * <p>Weights and keys are those of {@link SongBloomAr} (same layers: {@link LlamaDecoder}, {@link Mlp} heads); the conditioners
  * run outside the graph as at inference, so the prefix is an input. Everything the {@link LoadOptions} make trainable trains:
  * {@code skeleton_emb} goes through a one-hot product when trainable ({@link Embedding}), BOS and {@code block_conv} are in the
  * graph. Shapes are fixed at build time (batch, prefix length, sketch length); attention is causal over the whole row, no cache.

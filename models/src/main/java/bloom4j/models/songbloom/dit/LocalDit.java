@@ -1,10 +1,12 @@
 package bloom4j.models.songbloom.dit;
 
+import bloom4j.nn.Activation;
 import bloom4j.nn.Attention;
 import bloom4j.nn.AttentionContext;
 import bloom4j.nn.AttentionDims;
 import bloom4j.nn.LayerNorm;
 import bloom4j.nn.Linear;
+import bloom4j.nn.Mlp;
 import bloom4j.nn.PreNormBlock;
 import bloom4j.nn.RotaryEmbedding;
 import bloom4j.nn.Scope;
@@ -78,9 +80,8 @@ public final class LocalDit {
         SDVariable w = model.pp("timestep_features").param("weight", half, 1);
         SDVariable f = sd.mmul(t.reshape(-1, 1).mul(2 * Math.PI), w, false, true, false);          // [B, F/2]
         SDVariable feats = sd.concat(1, sd.math.cos(f), sd.math.sin(f));                             // [B, F]
-        Scope te = model.pp("to_timestep_embed");
-        SDVariable e = sd.nn.swish(Linear.load(te.pp("0"), c.timestepFeaturesDim(), d, false).forwardRows(feats));
-        SDVariable temb = Linear.load(te.pp("2"), d, d, true).forwardRows(e);                      // [B, D]
+        SDVariable temb = Mlp.load(model.pp("to_timestep_embed"), c.timestepFeaturesDim(), d, d, Activation.SILU, "0", false, "2", true)
+                .forwardRows(feats);                                                                  // [B, D]
 
         SDVariable seq = sd.concat(1, temb.reshape(-1, 1, d), h.reshape(-1, 1, d), s, u);            // [B, L, D]
         SeqShape shape = SeqShape.of(seq);

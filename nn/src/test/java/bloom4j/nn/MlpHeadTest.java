@@ -11,7 +11,8 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-class SiluMlpTest {
+/** {@link Mlp} as a Sequential head with different widths and per-layer biases (SongBloom's skeleton_classifier). */
+class MlpHeadTest {
     static final int IN = 5, HID = 6, OUT = 3;
 
     /** SongBloom's skeleton_classifier layout: 0 without bias, 2 with. */
@@ -23,7 +24,7 @@ class SiluMlpTest {
         SameDiff sd = SameDiff.create();
         Map<String, INDArray> w = weights();
         Scope s = Scope.root(sd, ParamSource.of(w), LoadOptions.inference().dtype(DataType.DOUBLE));
-        SiluMlp mlp = SiluMlp.load(s.pp("head"), IN, HID, OUT, "0", false, "2", true);
+        Mlp mlp = Mlp.load(s.pp("head"), IN, HID, OUT, Activation.SILU, "0", false, "2", true);
         assertEquals(3, s.params().consumed().size());
         SDVariable x = sd.placeHolder("x", DataType.DOUBLE, -1, IN);
         SDVariable y = mlp.forwardRows(x);
@@ -37,7 +38,7 @@ class SiluMlpTest {
     @Test void gradient() {
         SameDiff sd = SameDiff.create();
         Scope s = Scope.root(sd, ParamSource.of(weights()), LoadOptions.inference().dtype(DataType.DOUBLE).allTrainable());
-        SiluMlp mlp = SiluMlp.load(s.pp("head"), IN, HID, OUT, "0", false, "2", true);
+        Mlp mlp = Mlp.load(s.pp("head"), IN, HID, OUT, Activation.SILU, "0", false, "2", true);
         SDVariable x = sd.placeHolder("x", DataType.DOUBLE, -1, IN);
         GradientCheck.of(sd, mlp.forwardRows(x)).feed(Map.of("x", Rand.normal(5, 4, IN))).inputs("x").check();
     }
