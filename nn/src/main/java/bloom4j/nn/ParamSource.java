@@ -50,6 +50,7 @@ public interface ParamSource {
             @Override public long[] shape(String key) { return get(key).shape(); }
             @Override public INDArray load(String key, DataType dtype) {
                 INDArray a = get(key);
+                requireConvertible(key, a.dataType().isFPType(), a.dataType().toString(), dtype, description);
                 // castTo returns the same array when the type already matches: dup so the graph never aliases the caller's map.
                 return a.dataType() == dtype ? a.dup('c') : a.castTo(dtype).dup('c');
             }
@@ -99,11 +100,24 @@ public interface ParamSource {
             }
             @Override public INDArray load(String key, DataType dtype) {
                 try {
+                    bloom4j.tensor.DType stored = source.dtype(key);
+                    requireConvertible(key, stored.isFloatingPoint(), stored.name(), dtype, source.description());
                     return source.load(key, dtype);
                 } catch (IOException e) {
                     throw new ParameterException(key, "cannot read '" + key + "' from " + source.description(), e);
                 }
             }
         };
+    }
+
+    /**
+     * Refuses to read an integer or boolean tensor as a floating parameter: a checkpoint with {@code int64} where a weight belongs is
+     * broken or not the model's, and a silent cast would hide it.
+     */
+    private static void requireConvertible(String key, boolean storedFloating, String stored, DataType target, String where) {
+        if (target.isFPType() && !storedFloating) {
+            throw new ParameterException(key, "'" + key + "' in " + where + " is " + stored + ", expected a floating-point weight ("
+                    + target + "); the checkpoint does not hold this model's weights under that name");
+        }
     }
 }

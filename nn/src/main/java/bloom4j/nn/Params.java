@@ -84,6 +84,7 @@ public final class Params {
                         + Arrays.toString(stored) + " in " + source.description());
             }
             value = source.load(key, options.dtype());
+            requireFinite(key, value);
             consumed.add(key);
         } else {
             Init rule = init != null ? init : options.missingInit();
@@ -122,6 +123,28 @@ public final class Params {
         SDVariable v = sd.constant(name, value);
         created.put(name, v);
         return v;
+    }
+
+    /**
+     * A NaN or infinity in a stored weight is an error naming it: it would otherwise flow to silent all-zero or NaN outputs. One
+     * sum over the tensor decides (a finite sum means every element is finite); only a non-finite sum, which a huge finite tensor can
+     * also give, scans the elements.
+     */
+    private void requireFinite(String key, INDArray value) {
+        if (!value.dataType().isFPType() || value.length() == 0 || Double.isFinite(value.sumNumber().doubleValue())) return;
+        double[] v = value.dup('c').data().asDouble();
+        long nan = 0, inf = 0;
+        long first = -1;
+        for (int i = 0; i < v.length; i++) {
+            if (Double.isNaN(v[i])) nan++;
+            else if (Double.isInfinite(v[i])) inf++;
+            else continue;
+            if (first < 0) first = i;
+        }
+        if (nan + inf == 0) return;
+        throw new ParameterException(key, "'" + key + "' in " + source.description() + " holds " + nan + " NaN and " + inf
+                + " infinite values (first at flat index " + first + " of " + v.length + "): the checkpoint is corrupt or was saved"
+                + " after training diverged");
     }
 
     private String missingMessage(String key, long[] shape) {

@@ -33,19 +33,43 @@ public final class AudioIO {
         Objects.requireNonNull(file, "file");
         if (!Files.exists(file)) throw new NoSuchFileException(file.toString(), null, "audio file not found");
         if (!Files.isRegularFile(file)) throw new AudioFileException(file, "not a regular file");
-        return switch (detect(file)) {
+        Audio audio = switch (detect(file)) {
             case WAV -> WavCodec.read(file);
             case FLAC -> FlacCodec.read(file);
             case MP3 -> Mp3Codec.read(file);
             case UNKNOWN -> throw new AudioFileException(file, "not an audio file bloom4j can read: expected WAV (RIFF/RF64), FLAC "
                     + "('fLaC') or MP3 (ID3 tag or MPEG frame sync) content" + (Files.size(file) == 0 ? " (the file is empty)" : ""));
         };
+        String bad = nonFinite(audio);
+        if (bad != null) {
+            throw new AudioFileException(file, "the samples contain " + bad + " (a float WAV holding NaN or infinity): expected finite "
+                    + "samples");
+        }
+        return audio;
+    }
+
+    /** Where {@code audio} first holds NaN or an infinity, as a phrase ("NaN at channel 0, frame 12"), or null when all are finite. */
+    static String nonFinite(Audio audio) {
+        for (int c = 0; c < audio.channels(); c++) {
+            float[] x = audio.channelView(c);
+            for (int i = 0; i < x.length; i++) {
+                if (!Float.isFinite(x[i])) {
+                    return (Float.isNaN(x[i]) ? "NaN" : "an infinity") + " at channel " + c + ", frame " + i + " of " + x.length;
+                }
+            }
+        }
+        return null;
     }
 
     /** Writes {@code audio} in {@code format} to a temporary sibling of {@code file}, then renames it over {@code file}. */
     public static void write(Path file, Audio audio, AudioFormat format) throws IOException {
         Objects.requireNonNull(audio, "audio");
         Objects.requireNonNull(format, "format");
+        String bad = nonFinite(audio);
+        if (bad != null) {
+            // A model that diverged (or a NaN weight) must not leave a silent or clipped file that looks like a result.
+            throw new AudioFileException(file, "refusing to write audio with " + bad + "; nothing was written");
+        }
         AtomicFiles.write(file, tmp -> {
             switch (format) {
                 case WAV_PCM16 -> WavCodec.write(tmp, audio, false);
