@@ -58,14 +58,12 @@ final class GenerateCommand implements Callable<Integer> {
         for (Line l : lines) {
             int maxBlocks = g.maxBlocks(l.request());
             for (int s = 0; s < l.request().samples(); s++) {
-                SongGenerator.Request one = l.request().withSamples(1).withSeed(l.request().seed() + s);
-                List<SongGenerator.Song> songs;
+                SongGenerator.Song song;
                 try (Progress p = Progress.start(l.idx() + " s" + s, maxBlocks, "blocks")) {
-                    songs = g.generate(one, e -> { if (e.kept()) p.set(e.block() + 1); });
+                    song = g.generateSample(l.request(), s, e -> { if (e.kept()) p.set(e.block() + 1); });
                 } catch (IllegalArgumentException | IOException e) {
                     throw new IllegalArgumentException(input + " line " + l.number() + ": " + e.getMessage(), e);
                 }
-                SongGenerator.Song song = songs.get(0);
                 Path out = outputDir.resolve(l.idx() + "_s" + s + "." + fmt.extension());
                 AtomicFiles.write(out, tmp -> AudioIO.write(tmp, song.audio(), fmt));
                 System.out.printf("%s: %.2f s (%d blocks)%n", out, song.audio().frames() / (double) song.audio().sampleRate(),

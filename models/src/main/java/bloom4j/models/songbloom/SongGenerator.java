@@ -237,8 +237,22 @@ public final class SongGenerator {
         return model.clipPrompt(a.channel(0));
     }
 
-    /** Generates {@code r.samples()} songs; sample i uses the noise streams of seed {@code seed + i}. */
+    /** Generates {@code r.samples()} songs: sample i is {@link #generateSample generateSample(r, i, listener)}. */
     public List<Song> generate(Request r, Listener listener) throws IOException {
+        List<Song> out = new ArrayList<>();
+        for (int i = 0; i < r.samples(); i++) out.add(generateSample(r, i, listener));
+        return out;
+    }
+
+    /**
+     * Generates sample {@code sample} of {@code r} alone, exactly as {@link #generate} makes it (so a caller can write each sample
+     * as soon as it is done). Its noise streams are seeded from the pair (seed, sample) through {@link #noiseSeed}, so no two pairs
+     * share a stream: sample 1 of seed 1 is not sample 0 of seed 2.
+     */
+    public Song generateSample(Request r, int sample, Listener listener) throws IOException {
+        if (sample < 0 || sample >= r.samples()) {
+            throw new IllegalArgumentException("sample " + sample + " is outside the request's " + r.samples() + " samples");
+        }
         SongBloomModel.Settings s = settings(r);
         TokenizedLyrics lyric = model.ar().lyricConditioner().tokenizer().tokenize(r.lyrics());
         if (lyric.tokenIds().length == 0) {
@@ -247,25 +261,20 @@ public final class SongGenerator {
         }
         float[] prompt = preparePrompt(r);
         int maxBlocks = maxBlocks(r);
-        List<Song> out = new ArrayList<>();
-        for (int i = 0; i < r.samples(); i++) {
-            int sample = i;
-            GaussianNoise gaussian = GaussianNoise.seeded(mix(r.seed() + i, 0));
-            NoiseSource multinomial = NoiseSource.seeded(mix(r.seed() + i, 1));
-            List<INDArray> kept = new ArrayList<>();
-            SongBloomModel.Observer obs = new SongBloomModel.Observer() {
-                @Override public void onBlock(SketchGenerator.Block b, INDArray latents, boolean k) {
-                    if (k) kept.add(latents);
-                    List<INDArray> soFar = List.copyOf(kept);
-                    listener.onBlock(new BlockEvent(sample, b.index(), b.tokens(), latents, k, maxBlocks,
-                            () -> toAudio(soFar.isEmpty() ? null : org.nd4j.linalg.factory.Nd4j.concat(0, soFar.toArray(new INDArray[0])))));
-                }
-            };
-            INDArray prefix = model.conditions(prompt, lyric, gaussian, obs);
-            SongBloomModel.Sketch sk = model.sketch(prefix, s, gaussian, multinomial, obs);
-            out.add(new Song(i, toAudio(sk.latents()), sk.tokens(), sk.latents()));
-        }
-        return out;
+        GaussianNoise gaussian = GaussianNoise.seeded(noiseSeed(r.seed(), sample, 0));
+        NoiseSource multinomial = NoiseSource.seeded(noiseSeed(r.seed(), sample, 1));
+        List<INDArray> kept = new ArrayList<>();
+        SongBloomModel.Observer obs = new SongBloomModel.Observer() {
+            @Override public void onBlock(SketchGenerator.Block b, INDArray latents, boolean k) {
+                if (k) kept.add(latents);
+                List<INDArray> soFar = List.copyOf(kept);
+                listener.onBlock(new BlockEvent(sample, b.index(), b.tokens(), latents, k, maxBlocks,
+                        () -> toAudio(soFar.isEmpty() ? null : org.nd4j.linalg.factory.Nd4j.concat(0, soFar.toArray(new INDArray[0])))));
+            }
+        };
+        INDArray prefix = model.conditions(prompt, lyric, gaussian, obs);
+        SongBloomModel.Sketch sk = model.sketch(prefix, s, gaussian, multinomial, obs);
+        return new Song(sample, toAudio(sk.latents()), sk.tokens(), sk.latents());
     }
 
     private Audio toAudio(INDArray latents) {
@@ -273,9 +282,18 @@ public final class SongGenerator {
         return Audio.of(model.decode(latents).toFloatMatrix(), model.sampleRate());
     }
 
-    /** Sample i of a request with seed s uses seed s + i (so sample i equals a one-sample request with seed s + i). */
-    private static long mix(long seed, int stream) {
-        long z = seed * 0x9E3779B97F4A7C15L + stream * 0x94D049BB133111EBL;
+    /**
+     * The seed of noise stream {@code stream} of sample {@code sample} under the user's {@code seed}: each coordinate goes through
+     * its own SplitMix64 finaliser before the next is added, so the map is not a function of {@code seed + sample} (which made
+     * sample 1 of seed 1 identical to sample 0 of seed 2). Public so that tests and callers can state which streams a sample uses.
+     */
+    public static long noiseSeed(long seed, int sample, int stream) {
+        return mix(mix(mix(seed) + 0x632BE59BD9B4E019L * (sample + 1L)) + 0x8CB92BA72F3D8DD7L * (stream + 1L));
+    }
+
+    /** SplitMix64's finaliser (Steele, Lea and Flood 2014): a bijection on 64-bit values. */
+    private static long mix(long x) {
+        long z = x + 0x9E3779B97F4A7C15L;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);

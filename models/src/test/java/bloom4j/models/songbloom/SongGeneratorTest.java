@@ -103,6 +103,26 @@ class SongGeneratorTest {
         assertNotEquals(0, other.get(0).audio().frames() + 1);
     }
 
+    @Test
+    void samplesOfNeighbouringSeedsDoNotCollide() throws Exception {
+        // Used to be seed + sample: sample 1 of seed 1 was byte-identical to sample 0 of seed 2.
+        SongGenerator.Request r = request().withTopK(0).withTemperature(1.5f);
+        SongGenerator.Song s11 = gen.generateSample(r.withSeed(1).withSamples(2), 1, SongGenerator.Listener.NONE);
+        SongGenerator.Song s20 = gen.generateSample(r.withSeed(2).withSamples(2), 0, SongGenerator.Listener.NONE);
+        assertFalse(java.util.Arrays.equals(s11.audio().channel(0), s20.audio().channel(0)), "(1, 1) and (2, 0) must differ");
+        assertEquals(1, s11.sample());
+        List<SongGenerator.Song> both = gen.generate(r.withSeed(1).withSamples(2), SongGenerator.Listener.NONE);
+        assertArrayEquals(both.get(1).audio().channel(0), s11.audio().channel(0), "generateSample(r, i) is sample i of generate(r)");
+        assertThrows(IllegalArgumentException.class, () -> gen.generateSample(r.withSamples(2), 2, SongGenerator.Listener.NONE));
+        java.util.Set<Long> seeds = new java.util.HashSet<>();
+        for (long seed = -50; seed < 50; seed++) {
+            for (int sample = 0; sample < 20; sample++) {
+                for (int stream = 0; stream < 2; stream++) seeds.add(SongGenerator.noiseSeed(seed, sample, stream));
+            }
+        }
+        assertEquals(100 * 20 * 2, seeds.size(), "every (seed, sample, stream) gets its own noise seed");
+    }
+
     /** A PEFT LoRA folder on q_proj/v_proj of layer 0 with non-zero B, keyed as PEFT names modules under {@code prefix}. */
     static Path loraFolder(Path dir, String prefix) throws Exception {
         Map<String, INDArray> t = new LinkedHashMap<>();
