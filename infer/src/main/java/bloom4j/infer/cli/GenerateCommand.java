@@ -82,47 +82,112 @@ final class GenerateCommand implements Callable<Integer> {
         };
     }
 
-    /** Reads and validates every line; the error names the file, the line and the field. */
+    /**
+     * Checks the numeric options once, blaming the option (not an input line) for a bad value.
+     */
+    static void checkOptions(int samples, Double maxDuration, Integer steps, Float cfg, Integer topK, Float temp) {
+        List<String> bad = new ArrayList<>();
+        if (samples < 1) bad.add("--n-samples must be >= 1, got " + samples);
+        if (maxDuration != null && !(maxDuration > 0)) bad.add("--max-duration must be > 0 seconds, got " + maxDuration);
+        if (steps != null && steps < 1) bad.add("--steps must be >= 1, got " + steps);
+        if (cfg != null && !Float.isFinite(cfg)) bad.add("--cfg must be finite, got " + cfg);
+        if (topK != null && topK < 0) bad.add("--top-k must be >= 0 (0 = off), got " + topK);
+        if (temp != null && (!Float.isFinite(temp) || temp < 0)) bad.add("--temperature must be >= 0 (0 = greedy), got " + temp);
+        if (!bad.isEmpty()) throw new IllegalArgumentException(String.join("; ", bad));
+    }
+
+    /** Longest {@code idx}: the output name {@code <idx>_s<i>.<ext>} must stay under the usual 255-byte file-name limit. */
+    static final int MAX_IDX_LENGTH = 200;
+
+    /**
+     * Reads and validates every line before any work; every bad line is reported at once, each error naming the file, the line and
+     * the field.
+     */
     static List<Line> read(Path file, int samples, Double maxDuration, long seed, Integer steps, Float cfg, Integer topK, Float temp)
             throws IOException {
-        if (!Files.isRegularFile(file)) throw new IllegalArgumentException("--input-jsonl: no such file: " + file);
+        checkOptions(samples, maxDuration, steps, cfg, topK, temp);
+        if (!Files.exists(file)) throw new IllegalArgumentException("--input-jsonl: no such file: " + file);
+        if (!Files.isRegularFile(file)) throw new IllegalArgumentException("--input-jsonl: not a regular file: " + file);
         ObjectMapper om = new ObjectMapper();
         Path base = file.toAbsolutePath().getParent();
         List<Line> out = new ArrayList<>();
+        List<String> errors = new ArrayList<>();
         java.util.Set<String> seen = new java.util.HashSet<>();
-        List<String> text = Files.readAllLines(file);
+        List<String> text = utf8Lines(file, errors);
         for (int i = 0; i < text.size(); i++) {
-            String raw = text.get(i).trim();
+            String raw = text.get(i) == null ? "" : text.get(i).trim();
             if (raw.isEmpty()) continue;
             String where = file + " line " + (i + 1);
-            JsonNode n;
             try {
-                n = om.readTree(raw);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new IllegalArgumentException(where + ": not a JSON object: " + e.getOriginalMessage());
-            }
-            if (n == null || !n.isObject()) throw new IllegalArgumentException(where + ": not a JSON object");
-            String idx = n.path("idx").asText("").trim();
-            if (idx.isEmpty()) throw new IllegalArgumentException(where + ": field 'idx' is missing or empty");
-            if (!idx.matches("[A-Za-z0-9._-]+")) {
-                throw new IllegalArgumentException(where + ": field 'idx' '" + idx + "' must be a file-name-safe word (letters, digits, . _ -)");
-            }
-            if (!seen.add(idx)) throw new IllegalArgumentException(where + ": field 'idx' '" + idx + "' repeats an earlier line");
-            String lyrics = n.path("lyrics").asText("");
-            if (lyrics.isBlank()) throw new IllegalArgumentException(where + ": field 'lyrics' is missing or empty");
-            String wav = n.path("prompt_wav").asText("");
-            if (wav.isBlank()) throw new IllegalArgumentException(where + ": field 'prompt_wav' is missing or empty");
-            Path prompt = base.resolve(wav);
-            if (!Files.isRegularFile(prompt)) throw new IllegalArgumentException(where + ": field 'prompt_wav': no such file: " + prompt);
-            try {
+                JsonNode n;
+                try {
+                    n = om.readTree(raw);
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new IllegalArgumentException("not a JSON object: " + e.getOriginalMessage());
+                }
+                if (n == null || !n.isObject()) throw new IllegalArgumentException("not a JSON object");
+                String idx = string(n, "idx").trim();
+                if (!idx.matches("[A-Za-z0-9._-]+")) {
+                    throw new IllegalArgumentException("field 'idx' '" + idx + "' must be a file-name-safe word (letters, digits, . _ -)");
+                }
+                if (idx.length() > MAX_IDX_LENGTH) {
+                    throw new IllegalArgumentException("field 'idx' is " + idx.length() + " characters; at most " + MAX_IDX_LENGTH
+                            + " fit in an output file name");
+                }
+                if (!seen.add(idx)) throw new IllegalArgumentException("field 'idx' '" + idx + "' repeats an earlier line");
+                String lyrics = string(n, "lyrics");
+                Path prompt = base.resolve(string(n, "prompt_wav"));
+                if (!Files.exists(prompt)) throw new IllegalArgumentException("field 'prompt_wav': no such file: " + prompt);
+                if (!Files.isRegularFile(prompt)) {
+                    throw new IllegalArgumentException("field 'prompt_wav': not a regular file (a directory, FIFO or device): " + prompt);
+                }
                 SongGenerator.Request r = SongGenerator.Request.of(lyrics, prompt).withSeed(seed).withSamples(samples).withSteps(steps)
                         .withCfg(cfg).withTopK(topK).withTemperature(temp).withMaxDuration(maxDuration);
                 out.add(new Line(i + 1, idx, r));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+                errors.add(where + ": " + e.getMessage());
             }
+        }
+        if (!errors.isEmpty()) {
+            throw new IllegalArgumentException(errors.size() == 1 ? errors.get(0)
+                    : errors.size() + " bad input lines:\n  " + String.join("\n  ", errors));
         }
         if (out.isEmpty()) throw new IllegalArgumentException("--input-jsonl " + file + ": no requests");
         return out;
+    }
+
+    /** A required field that must be a non-blank JSON string: numbers, booleans, lists and objects are refused, never coerced. */
+    private static String string(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) throw new IllegalArgumentException("field '" + field + "' is missing");
+        if (!v.isTextual()) {
+            throw new IllegalArgumentException("field '" + field + "' must be a string, got " + v.getNodeType().name().toLowerCase(
+                    java.util.Locale.ROOT) + " " + abbreviate(v.toString()));
+        }
+        if (v.asText().isBlank()) throw new IllegalArgumentException("field '" + field + "' is empty");
+        return v.asText();
+    }
+
+    private static String abbreviate(String s) { return s.length() <= 40 ? s : s.substring(0, 37) + "..."; }
+
+    /** The file's lines decoded as strict UTF-8; a line that is not valid UTF-8 is recorded in {@code errors} and read as null. */
+    static List<String> utf8Lines(Path file, List<String> errors) throws IOException {
+        byte[] all = Files.readAllBytes(file);
+        List<String> lines = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i <= all.length; i++) {
+            if (i < all.length && all[i] != '\n') continue;
+            java.nio.charset.CharsetDecoder dec = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+            try {
+                lines.add(dec.decode(java.nio.ByteBuffer.wrap(all, start, i - start)).toString());
+            } catch (java.nio.charset.CharacterCodingException e) {
+                errors.add(file + " line " + (lines.size() + 1) + ": not valid UTF-8 text (save the file as UTF-8)");
+                lines.add(null);
+            }
+            start = i + 1;
+        }
+        return lines;
     }
 }

@@ -62,7 +62,7 @@ class GenerateCommandTest {
         assertEquals(2, missing.exitCode());
         assertTrue(missing.output().contains("line 2: field 'prompt_wav': no such file"), missing.output());
         Captured empty = run("{\"idx\": \"a\", \"lyrics\": \"  \", \"prompt_wav\": \"prompt.wav\"}\n");
-        assertTrue(empty.output().contains("line 1: field 'lyrics' is missing or empty"), empty.output());
+        assertTrue(empty.output().contains("line 1: field 'lyrics' is empty"), empty.output());
         Captured fmt = run(ok, "--output-format", "ogg");
         assertEquals(2, fmt.exitCode());
         assertTrue(fmt.output().contains("unknown format 'ogg'"), fmt.output());
@@ -74,5 +74,57 @@ class GenerateCommandTest {
                 muq.toString(), "--output-dir", tmp.resolve("out2").toString()));
         assertEquals(1, kind.exitCode());
         assertTrue(kind.output().contains("model_type is 'muq', expected 'songbloom'"), kind.output());
+    }
+
+    @Test
+    void fieldsAreStringsNeverCoerced() throws Exception {
+        Captured num = run("{\"idx\": 5, \"lyrics\": \"[verse] a1\", \"prompt_wav\": \"prompt.wav\"}\n");
+        assertEquals(2, num.exitCode());
+        assertTrue(num.output().contains("line 1: field 'idx' must be a string, got number 5"), num.output());
+        Captured bool = run("{\"idx\": true, \"lyrics\": [\"a\"], \"prompt_wav\": 3}\n");
+        assertTrue(bool.output().contains("field 'idx' must be a string, got boolean true"), bool.output());
+        Captured list = run("{\"idx\": \"a\", \"lyrics\": [\"[verse] a1\"], \"prompt_wav\": \"prompt.wav\"}\n");
+        assertTrue(list.output().contains("field 'lyrics' must be a string, got array"), list.output());
+        Captured path = run("{\"idx\": \"a\", \"lyrics\": \"[verse] a1\", \"prompt_wav\": 3}\n");
+        assertTrue(path.output().contains("field 'prompt_wav' must be a string, got number 3"), path.output());
+    }
+
+    @Test
+    void everyBadLineIsReportedAtOnceBeforeAnyWork() throws Exception {
+        String ok = "{\"idx\": \"a\", \"lyrics\": \"[verse] a1\", \"prompt_wav\": \"prompt.wav\"}\n";
+        Files.createDirectories(tmp.resolve("adir"));
+        Captured r = run(ok + "{\"idx\": \"b\", \"lyrics\": \"[verse] a1\", \"prompt_wav\": \"adir\"}\n" + "nonsense\n"
+                + "{\"idx\": \"" + "x".repeat(201) + "\", \"lyrics\": \"[verse] a1\", \"prompt_wav\": \"prompt.wav\"}\n");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.output().contains("3 bad input lines"), r.output());
+        assertTrue(r.output().contains("line 2: field 'prompt_wav': not a regular file"), r.output());
+        assertTrue(r.output().contains("line 3: not a JSON object"), r.output());
+        assertTrue(r.output().contains("line 4: field 'idx' is 201 characters"), r.output());
+    }
+
+    @Test
+    void nonUtf8InputNamesTheLine() throws Exception {
+        Path in = tmp.resolve("latin1.jsonl");
+        byte[] ok = "{\"idx\": \"a\", \"lyrics\": \"[verse] a1\", \"prompt_wav\": \"prompt.wav\"}\n".getBytes(
+                java.nio.charset.StandardCharsets.UTF_8);
+        byte[] bad = "{\"idx\": \"b\", \"lyrics\": \"caf\u00e9\", \"prompt_wav\": \"prompt.wav\"}\n".getBytes(
+                java.nio.charset.StandardCharsets.ISO_8859_1);
+        byte[] all = new byte[ok.length + bad.length];
+        System.arraycopy(ok, 0, all, 0, ok.length);
+        System.arraycopy(bad, 0, all, ok.length, bad.length);
+        Files.write(in, all);
+        Captured r = Captured.run(() -> InferMain.run("generate", "--input-jsonl", in.toString(), "--model", model.toString(),
+                "--output-dir", tmp.resolve("out3").toString()));
+        assertEquals(2, r.exitCode());
+        assertTrue(r.output().contains("latin1.jsonl line 2: not valid UTF-8"), r.output());
+    }
+
+    @Test
+    void badNumericOptionsBlameTheOption() throws Exception {
+        String ok = "{\"idx\": \"a\", \"lyrics\": \"[verse] a1\", \"prompt_wav\": \"prompt.wav\"}\n";
+        Captured r = run(ok, "--cfg", "NaN", "--top-k", "-1");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.output().contains("--cfg must be finite, got NaN") && r.output().contains("--top-k must be >= 0"), r.output());
+        assertTrue(!r.output().contains("line 1"), "an option error is not an input-line error: " + r.output());
     }
 }
