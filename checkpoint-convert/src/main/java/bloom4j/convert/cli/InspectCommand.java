@@ -4,6 +4,7 @@ import bloom4j.convert.Inspection;
 import bloom4j.convert.Inspector;
 import bloom4j.tensor.DType;
 import bloom4j.tensor.TensorInfo;
+import bloom4j.tensor.util.Printable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -29,12 +30,14 @@ final class InspectCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         for (Path f : files) {
             Inspection in = Inspector.inspect(f);
-            System.out.println("# " + f + " (" + in.format() + ", looks like: " + in.kind().id() + ")");
-            for (Map.Entry<String, String> m : in.metadata().entrySet()) System.out.println("#   " + m.getKey() + " = " + m.getValue());
+            System.out.println("# " + Printable.escape(f.toString()) + " (" + in.format() + ", looks like: " + in.kind().id() + ")");
+            for (Map.Entry<String, String> m : in.metadata().entrySet()) {
+                System.out.println("#   " + Printable.escape(m.getKey()) + " = " + Printable.escape(m.getValue()));
+            }
             if (!summary) {
-                int w = in.tensors().stream().mapToInt(t -> t.name().length()).max().orElse(4);
+                int w = in.tensors().stream().mapToInt(t -> Printable.escape(t.name()).length()).max().orElse(4);
                 for (TensorInfo t : in.tensors()) {
-                    System.out.printf(Locale.ROOT, "%-" + w + "s  %-5s %-20s %,d%n", t.name(), t.dtype(),
+                    System.out.printf(Locale.ROOT, "%-" + w + "s  %-5s %-20s %,d%n", Printable.escape(t.name()), t.dtype(),
                             Arrays.toString(t.shape()), t.numel());
                 }
             }

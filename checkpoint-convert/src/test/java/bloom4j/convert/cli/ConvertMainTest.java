@@ -40,6 +40,22 @@ class ConvertMainTest {
     }
 
     @Test
+    void inspectEscapesTerminalControlCharactersInNames(@TempDir Path tmp) throws Exception {
+        java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> m = new java.util.LinkedHashMap<>();
+        m.put("evil\u001b]0;owned\u0007.weight", org.nd4j.linalg.factory.Nd4j.ones(2));
+        m.put("rtl\u202eexe.bias", org.nd4j.linalg.factory.Nd4j.ones(1));
+        Path f = tmp.resolve("evil.safetensors");
+        bloom4j.tensor.io.SafeTensorsWriter.write(f, bloom4j.tensor.io.SafeTensorsWriter.arrays(m),
+                java.util.Map.of("note\u001b[2J", "clear\u009bscreen"));
+        Captured r = run("inspect", f.toString());
+        String out = r.output();
+        assertEquals(0, r.exitCode(), out);
+        assertTrue(out.chars().noneMatch(c -> c == 0x1b || c == 0x07 || c == 0x9b || c == 0x202e), "raw control characters: " + out);
+        assertTrue(out.contains("evil\\u001b]0;owned\\u0007.weight") && out.contains("rtl\\u202eexe.bias"), out);
+        assertTrue(out.contains("note\\u001b[2J = clear\\u009bscreen"), out);
+    }
+
+    @Test
     void badInputGivesOneClearErrorNotAStackTrace(@TempDir Path tmp) throws Exception {
         Path junk = tmp.resolve("junk.pt");
         Files.writeString(junk, "this is not a checkpoint");
