@@ -129,12 +129,17 @@ public abstract class PeftLinearParity implements ParityKind {
             report.compare(c + ".adapter lora_B", adapter.tensors().get(module + ".lora_B.weight"), io("lora_B"));
             if (dora) report.compare(c + ".adapter magnitude", adapter.tensors().get(module + ".lora_magnitude_vector"), io("magnitude"));
 
-            INDArray x = io("x"), g = io("g");
+            // PEFT's layer takes any rank >= 2 ([batch, time, in] in attention); the graph works on rows, so inputs, the upstream
+            // gradient and the dropout mask are flattened to [N, last] and outputs shaped back to the fixture's leading dimensions.
+            INDArray xFull = io("x");
+            if (xFull.rank() < 2) throw new IllegalArgumentException("case '" + c + "': input x must have rank >= 2, got " + xFull.rank());
+            long[] lead = java.util.Arrays.copyOf(xFull.shape(), xFull.rank() - 1);
+            INDArray x = rows(xFull), g = rows(io("g"));
             long rows = x.size(0);
 
             // Eval graph: no dropout, the fast DoRA formula.
             Graph eval = new Graph(adapter, false);
-            compare("y_eval", eval.output(Map.of("x", x)));
+            compare("y_eval", shaped(eval.output(Map.of("x", x)), lead));
             INDArray scaling = org.nd4j.linalg.factory.Nd4j.createFromArray(new float[] {(float) eval.layer().scaling()});
             compare("scaling", scaling);
 
@@ -144,15 +149,15 @@ public abstract class PeftLinearParity implements ParityKind {
             SDVariable mask = train.layer().dropoutMask();
             if (mask != null) {
                 if (!f.io().contains("dropout_mask")) throw new IllegalArgumentException("case '" + c + "' has dropout but no recorded mask");
-                feed.put(mask.name(), io("dropout_mask"));
+                feed.put(mask.name(), rows(io("dropout_mask")));
             }
             Map<String, INDArray> grads = train.gradients(feed, g);
-            compare("y_train", grads.get("y"));
+            compare("y_train", shaped(grads.get("y"), lead));
             compare("loss", grads.get("loss").reshape(1));
             compare("grad_lora_A", grads.get(train.layer().loraA().name()));
             compare("grad_lora_B", grads.get(train.layer().loraB().name()));
             if (dora) compare("grad_magnitude", grads.get(train.layer().magnitude().name()));
-            compare("grad_x", grads.get("x"));
+            compare("grad_x", shaped(grads.get("x"), lead));
             List<String> trainable = new ArrayList<>();
             for (SDVariable v : train.params.trainable()) trainable.add(v.name());
             List<String> want = new ArrayList<>(List.of(module + ".lora_A.weight", module + ".lora_B.weight"));
@@ -171,11 +176,23 @@ public abstract class PeftLinearParity implements ParityKind {
                 SameDiff sd = SameDiff.create();
                 Scope root = Scope.root(sd, ParamSource.overlay(base, ParamSource.of(merged.weights())), LoadOptions.inference());
                 SDVariable y = Linear.load(root.pp(module), in, out, bias).forwardRows(sd.placeHolder("x", DataType.FLOAT, -1, in));
-                compare("y_merged", sd.output(Map.of("x", x), y.name()).get(y.name()));
+                compare("y_merged", shaped(sd.output(Map.of("x", x), y.name()).get(y.name()), lead));
             }
             compare("unmerged_weight", eval.adapters.unmerge(merged).get(module + ".weight"));
 
             roundTrip(dir, eval, x, rows);
+        }
+
+        /** {@code a [..., d]} as rows {@code [N, d]} (C order, so row n is flat position n of the leading dimensions). */
+        static INDArray rows(INDArray a) {
+            return a.rank() == 2 ? a : a.dup('c').reshape('c', -1, a.size(a.rank() - 1));
+        }
+
+        /** Rows {@code [N, d]} back to {@code [lead..., d]}. */
+        static INDArray shaped(INDArray y, long[] lead) {
+            long[] shape = java.util.Arrays.copyOf(lead, lead.length + 1);
+            shape[lead.length] = y.size(1);
+            return lead.length == 1 ? y : y.dup('c').reshape('c', shape);
         }
 
         /** Writes the adapter as bloom4j saves it and compares with PEFT's folder, then reloads it. */

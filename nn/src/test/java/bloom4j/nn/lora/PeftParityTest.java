@@ -73,4 +73,46 @@ class PeftParityTest {
         assertFalse(failed.contains("dora.grad_magnitude"), "dL/dm does not depend on m: " + failed);
         assertFalse(failed.contains("dora.round trip adapter_model.safetensors"), "the round trip compares with the folder read");
     }
+
+    /**
+     * The fixtures' row inputs reshaped to {@code [2, N/2, d]} (or {@code [1, N, d]}), as attention layers feed PEFT: every per-row tensor (x, the upstream
+     * gradient g, the dropout mask, the outputs and grad_x) gets the same leading dimensions, and the parity must still pass.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"lora-linear", "dora-linear", "dora-dropout"})
+    void rankThreeInputsPass(String kind, @TempDir Path tmp) throws Exception {
+        Path src = fixture(kind), dir = tmp.resolve(kind);
+        try (var walk = Files.walk(src)) {
+            for (Path p : walk.filter(Files::isRegularFile).toList()) {
+                Path to = dir.resolve(src.relativize(p).toString());
+                Files.createDirectories(to.getParent());
+                Files.copy(p, to);
+            }
+        }
+        Map<String, INDArray> tensors = new LinkedHashMap<>();
+        long rows;
+        try (SafeTensorsFile f = SafeTensorsFile.open(src.resolve("io.safetensors"))) {
+            rows = f.load("x").size(0);
+            for (String n : f.names()) tensors.put(n, f.load(n));
+        }
+        long lead0 = rows % 2 == 0 ? 2 : 1;                                  // [2, N/2, d] where N allows, else [1, N, d]
+        int reshaped = 0;
+        for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
+            INDArray a = e.getValue();
+            String n = e.getKey();
+            boolean perRow = n.equals("x") || n.equals("g") || n.equals("dropout_mask") || n.endsWith(".y_eval") || n.endsWith(".y_train")
+                    || n.endsWith(".y_merged") || n.endsWith(".grad_x");
+            if (perRow && a.rank() == 2 && a.size(0) == rows) {
+                e.setValue(a.dup('c').reshape('c', lead0, rows / lead0, a.size(1)));
+                reshaped++;
+            }
+        }
+        assertTrue(reshaped >= 4, "x, g and outputs were reshaped: " + reshaped);
+        SafeTensorsWriter.write(dir.resolve("io.safetensors"), SafeTensorsWriter.arrays(tensors), Map.of("format", "pt"));
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        ParityRunner.Outcome o = ParityRunner.run(dir, new PrintStream(buf, true, StandardCharsets.UTF_8));
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertTrue(o.passed(), out);
+        assertTrue(out.contains("y_eval"), out);
+    }
 }

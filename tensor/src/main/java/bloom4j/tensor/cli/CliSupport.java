@@ -20,16 +20,32 @@ public final class CliSupport {
 
     /** Runs a picocli command object with bloom4j's error reporting; returns the exit code (0 ok, 1 failure, 2 usage). */
     public static int execute(Object command, String... args) {
-        return new CommandLine(command)
-                .setExecutionExceptionHandler((e, cmd, parsed) -> report(e, cmd.getErr()))
-                .execute(args);
+        CommandLine cl = new CommandLine(command).setExecutionExceptionHandler((e, cmd, parsed) -> report(e, cmd.getErr()));
+        withVersion(cl);
+        return cl.execute(args);
     }
 
-    /** {@code versionProvider = CliSupport.Version.class} on a root command. */
+    /** Every command and subcommand answers {@code -V}/{@code --version} (picocli prints nothing for one without a version). */
+    private static void withVersion(CommandLine cl) {
+        if (cl.getCommandSpec().version().length == 0) cl.getCommandSpec().versionProvider(new Version());
+        for (CommandLine sub : cl.getSubcommands().values()) withVersion(sub);
+    }
+
+    /** {@code versionProvider = CliSupport.Version.class} on a root command: the Maven project version, filtered in at build. */
     public static final class Version implements IVersionProvider {
-        @Override public String[] getVersion() {
-            String v = CliSupport.class.getPackage().getImplementationVersion();
-            return new String[] {"bloom4j " + (v == null ? "dev" : v)};
+        @Override public String[] getVersion() { return new String[] {"bloom4j " + version()}; }
+    }
+
+    /** The build's version ({@code version.properties}, filtered by Maven), or "unknown" when run from unfiltered classes. */
+    public static String version() {
+        try (java.io.InputStream in = CliSupport.class.getResourceAsStream("version.properties")) {
+            if (in == null) return "unknown";
+            java.util.Properties p = new java.util.Properties();
+            p.load(in);
+            String v = p.getProperty("version", "unknown");
+            return v.startsWith("${") ? "unknown" : v;
+        } catch (java.io.IOException e) {
+            return "unknown";
         }
     }
 
