@@ -61,7 +61,7 @@ public final class SongGenerator {
     public record Request(String lyrics, Audio prompt, Path promptPath, long seed, Integer steps, Float cfg, Integer topK,
                           Float temperature, Double maxDurationSeconds, int samples) {
         public Request {
-            if (lyrics == null || lyrics.isBlank()) throw new IllegalArgumentException("lyrics: empty; give the lyric text (see docs/lyric_format)");
+            if (lyrics == null || lyrics.isBlank()) throw new IllegalArgumentException("lyrics: empty; give the lyric as structure tags and phonemes, e.g. '[verse] n i3 h ao3 . w o3' (README, 'bloom4j generate')");
             if (prompt == null && promptPath == null) throw new IllegalArgumentException("prompt: missing; give a prompt clip (audio or path)");
             if (steps != null && steps < 1) throw new IllegalArgumentException("steps: must be >= 1, got " + steps);
             if (cfg != null && !Float.isFinite(cfg)) throw new IllegalArgumentException("cfg: must be finite, got " + cfg);

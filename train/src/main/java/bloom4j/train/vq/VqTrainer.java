@@ -57,6 +57,33 @@ public final class VqTrainer {
         }
     }
 
+    /**
+     * Bytes the EMA quantizer needs for K codes of dimension D and batches of F frames: codebook, EMA sums and an update's copies
+     * (4 × K × D floats), the distance matrix and its temporaries (3 × F × K floats), cluster sizes and counts.
+     */
+    static long bytesNeeded(long k, long d, long frames) {
+        return 4L * (4 * k * d + 3 * frames * k + 4 * k);
+    }
+
+    /** Memory ND4J can still allocate: its off-heap limit (or the machine's RAM, if smaller) less what it holds now. */
+    static long availableBytes() {
+        long limit = org.bytedeco.javacpp.Pointer.maxBytes();
+        long physical = org.bytedeco.javacpp.Pointer.totalPhysicalBytes();
+        if (physical > 0) limit = limit > 0 ? Math.min(limit, physical) : physical;
+        return Math.max(0, limit - org.bytedeco.javacpp.Pointer.totalBytes());
+    }
+
+    /** Refuses, before any work, a codebook that cannot fit, saying what does. */
+    static void requireMemoryFor(long k, long d, long frames, long available) {
+        long need = bytesNeeded(k, d, frames);
+        if (need <= available) return;
+        long fits = Math.max(0, available / (4 * (4 * d + 3 * frames + 4)));
+        throw new IllegalArgumentException(String.format(Locale.ROOT, "--codebook-size %d with %d-dimensional MuQ frames and "
+                + "--batch-frames %d needs about %.1f GB, but only %.1f GB can be allocated (ND4J off-heap limit or RAM): at most "
+                + "%d codes fit; lower --codebook-size or --batch-frames, or raise -Dorg.bytedeco.javacpp.maxbytes", k, d, frames,
+                need / 1e9, available / 1e9, fits));
+    }
+
     public record Result(Path codebook, String sha256, long steps, long frames, boolean resumed, Usage usage) {}
 
     public static Result train(VqTrainOptions o, FrameSource source, List<Path> files, boolean showProgress, PrintStream log)
@@ -68,6 +95,7 @@ public final class VqTrainer {
             log.println("model " + o.songbloomModel() + ": sketch vocabulary of " + v.numCodes() + " codes; the codebook's "
                     + o.codebookSize() + " fit");
         }
+        requireMemoryFor(o.codebookSize(), source.dim(), o.batchFrames(), availableBytes());
         VqConfig cfg = new VqConfig(source.dim(), o.codebookSize(), o.distance(), o.decay(), 1e-5, o.deadCodeThreshold(),
                 o.deadCodeThreshold(), o.kmeansInit(), o.kmeansIters(), 1.0);
         Path state = sibling(o.output(), ".resume.safetensors");

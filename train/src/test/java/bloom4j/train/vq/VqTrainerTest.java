@@ -108,4 +108,18 @@ class VqTrainerTest {
         assertFalse(Files.exists(tmp.resolve("cb.safetensors")));
         VqTrainer.train(options(data, tmp.resolve("cb.safetensors"), model, 4), new Clusters(0), files, false, QUIET);   // 4 <= 128: fine
     }
+
+    @org.junit.jupiter.api.Test
+    void aCodebookThatCannotFitIsRefusedSayingWhatFits() {
+        // 1e8 codes of dimension 1024: ~1.6 TB; the check runs before anything is allocated.
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> VqTrainer.requireMemoryFor(100_000_000, 1024, 4096, 8_000_000_000L));
+        String m = e.getMessage();
+        org.junit.jupiter.api.Assertions.assertTrue(m.contains("--codebook-size 100000000") && m.contains("at most"), m);
+        long fits = Long.parseLong(m.replaceAll(".*at most (\\d+) codes fit.*", "$1"));
+        org.junit.jupiter.api.Assertions.assertTrue(VqTrainer.bytesNeeded(fits, 1024, 4096) <= 8_000_000_000L);
+        org.junit.jupiter.api.Assertions.assertTrue(VqTrainer.bytesNeeded(fits + 1, 1024, 4096) > 8_000_000_000L, "the largest that fits");
+        VqTrainer.requireMemoryFor(16384, 1024, 4096, 8_000_000_000L);      // the released size fits in 8 GB
+        org.junit.jupiter.api.Assertions.assertTrue(VqTrainer.availableBytes() > 0);
+    }
 }
