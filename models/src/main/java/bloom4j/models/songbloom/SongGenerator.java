@@ -230,7 +230,8 @@ public final class SongGenerator {
         Audio a = r.prompt();
         if (a == null) {
             if (!Files.isRegularFile(r.promptPath())) throw new IOException("prompt: file not found: " + r.promptPath());
-            a = AudioIO.read(r.promptPath());
+            // Only the first PROMPT_SECONDS are used; decode a second more so that resampling near the cut sees the same input.
+            a = AudioIO.read(r.promptPath(), SongBloomModel.PROMPT_SECONDS + 1.0);
         }
         a = a.mono();
         if (a.sampleRate() != model.sampleRate()) a = Resampler.resample(a, model.sampleRate());

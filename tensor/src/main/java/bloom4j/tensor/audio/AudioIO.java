@@ -29,14 +29,22 @@ public final class AudioIO {
     public enum Container { WAV, FLAC, MP3, UNKNOWN }
 
     /** Reads a whole file. Errors are {@link AudioFileException}s naming the file and what was expected. */
-    public static Audio read(Path file) throws IOException {
+    public static Audio read(Path file) throws IOException { return read(file, Double.POSITIVE_INFINITY); }
+
+    /**
+     * Reads at most the first {@code maxSeconds} of a file (the rest is not decoded), in memory bounded by what is kept: for a
+     * prompt of which only the first seconds are used. Buffers grow with the samples actually decoded, never from a size a header
+     * declares.
+     */
+    public static Audio read(Path file, double maxSeconds) throws IOException {
+        if (!(maxSeconds > 0)) throw new IllegalArgumentException("maxSeconds must be > 0, got " + maxSeconds);
         Objects.requireNonNull(file, "file");
         if (!Files.exists(file)) throw new NoSuchFileException(file.toString(), null, "audio file not found");
         if (!Files.isRegularFile(file)) throw new AudioFileException(file, "not a regular file");
         Audio audio = switch (detect(file)) {
-            case WAV -> WavCodec.read(file);
-            case FLAC -> FlacCodec.read(file);
-            case MP3 -> Mp3Codec.read(file);
+            case WAV -> WavCodec.read(file, maxSeconds);
+            case FLAC -> FlacCodec.read(file, maxSeconds);
+            case MP3 -> Mp3Codec.read(file, maxSeconds);
             case UNKNOWN -> throw new AudioFileException(file, "not an audio file bloom4j can read: expected WAV (RIFF/RF64), FLAC "
                     + "('fLaC') or MP3 (ID3 tag or MPEG frame sync) content" + (Files.size(file) == 0 ? " (the file is empty)" : ""));
         };
@@ -46,6 +54,11 @@ public final class AudioIO {
                     + "samples");
         }
         return audio;
+    }
+
+    /** Frames in {@code maxSeconds} at {@code rate}, rounded up; {@code Long.MAX_VALUE} for no limit. */
+    static long frameLimit(double maxSeconds, int rate) {
+        return Double.isInfinite(maxSeconds) ? Long.MAX_VALUE : (long) Math.ceil(maxSeconds * rate);
     }
 
     /** Where {@code audio} first holds NaN or an infinity, as a phrase ("NaN at channel 0, frame 12"), or null when all are finite. */

@@ -28,7 +28,7 @@ final class FlacCodec {
 
     private FlacCodec() {}
 
-    static Audio read(Path file) throws IOException {
+    static Audio read(Path file, double maxSeconds) throws IOException {
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
             FLACDecoder d = new FLACDecoder(in);
             d.readMetadata();
@@ -42,11 +42,13 @@ final class FlacCodec {
             }
             long total = si.getTotalSamples();
             if (total > Integer.MAX_VALUE - 16) throw new AudioFileException(file, total + " frames are more than bloom4j can hold");
-            float[][] out = new float[ch][total > 0 ? (int) total : 1 << 16];
+            long limit = AudioIO.frameLimit(maxSeconds, si.getSampleRate());
+            // Grow with the decoded frames: a STREAMINFO that declares 2^31 samples must not allocate them up front.
+            float[][] out = new float[ch][(int) Math.min(Math.min(total > 0 ? total : 1 << 16, limit), 1 << 20)];
             double scale = 1.0 / (1L << (bits - 1));
             int n = 0;
             Frame f;
-            while ((f = d.readNextFrame()) != null) {
+            while (n < limit && (f = d.readNextFrame()) != null) {
                 int bs = f.header.blockSize;
                 if (n + bs > out[0].length) {
                     int cap = Math.max(out[0].length * 2, n + bs);
@@ -61,6 +63,7 @@ final class FlacCodec {
             }
             if (d.getBadFrames() > 0) log.warn("{}: skipped {} corrupt FLAC frame(s)", file, d.getBadFrames());
             if (n == 0 && total != 0) throw new AudioFileException(file, "no decodable FLAC frame");
+            n = (int) Math.min(n, limit);
             for (int c = 0; c < ch; c++) if (out[c].length != n) out[c] = Arrays.copyOf(out[c], n);
             return Audio.wrap(out, si.getSampleRate());
         } catch (AudioFileException e) {

@@ -26,16 +26,18 @@ final class Mp3Codec {
 
     private Mp3Codec() {}
 
-    static Audio read(Path file) throws IOException {
+    static Audio read(Path file, double maxSeconds) throws IOException {
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16); Sound sound = new Sound(raw)) {
             int ch = sound.isStereo() ? 2 : 1;
             int rate = sound.getSamplingFrequency();
             ByteArrayOutputStream pcm = new ByteArrayOutputStream(1 << 20);
             byte[] buf = new byte[1 << 16];                                           // decodeFullyInto stops after one frame
-            for (int r; (r = sound.read(buf)) > 0; ) pcm.write(buf, 0, r);
+            long limitFrames = AudioIO.frameLimit(maxSeconds, rate);
+            long limitBytes = limitFrames >= Long.MAX_VALUE / 4 ? Long.MAX_VALUE : limitFrames * 2L * ch;
+            for (int r; pcm.size() < limitBytes && (r = sound.read(buf)) > 0; ) pcm.write(buf, 0, r);
             ByteBuffer b = ByteBuffer.wrap(pcm.toByteArray()).order(sound.getAudioFormat().isBigEndian()
                     ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
-            int frames = b.remaining() / (2 * ch);
+            int frames = (int) Math.min(b.remaining() / (2 * ch), limitFrames);
             float[][] out = new float[ch][frames];
             for (int i = 0; i < frames; i++) for (int c = 0; c < ch; c++) out[c][i] = b.getShort() / 32768f;
             return Audio.wrap(out, rate);

@@ -30,7 +30,7 @@ final class WavCodec {
 
     private WavCodec() {}
 
-    static Audio read(Path file) throws IOException {
+    static Audio read(Path file, double maxSeconds) throws IOException {
         try (InputStream raw = Files.newInputStream(file); LeInput in = new LeInput(new BufferedInputStream(raw, 1 << 16))) {
             String riff = in.fourCc();
             boolean rf64 = riff.equals("RF64");
@@ -61,7 +61,7 @@ final class WavCodec {
                     case "data" -> {
                         if (fmt == null) throw new AudioFileException(file, "'data' chunk before the 'fmt ' chunk");
                         long bytes = rf64 && size == 0xFFFFFFFFL && ds64Data >= 0 ? ds64Data : size;
-                        return readData(file, in, fmt, bytes);
+                        return readData(file, in, fmt, bytes, AudioIO.frameLimit(maxSeconds, fmt.sampleRate));
                     }
                     default -> in.skip(size + (size & 1));
                 }
@@ -69,12 +69,13 @@ final class WavCodec {
         }
     }
 
-    private static Audio readData(Path file, LeInput in, Format f, long bytes) throws IOException {
+    private static Audio readData(Path file, LeInput in, Format f, long bytes, long limit) throws IOException {
         long frames = bytes / f.blockAlign;
         if (bytes == 0 || bytes == 0xFFFFFFFFL) frames = MAX_FRAMES;   // streamed writers leave the size open: read to the end
         if (frames > MAX_FRAMES && bytes != 0xFFFFFFFFL) {
             throw new AudioFileException(file, frames + " frames exceed the " + MAX_FRAMES + " bloom4j can hold per channel");
         }
+        frames = Math.min(frames, limit);
         int ch = f.channels;
         int bps = f.containerBytes;
         float[][] out = new float[ch][(int) Math.min(frames, 1 << 20)];

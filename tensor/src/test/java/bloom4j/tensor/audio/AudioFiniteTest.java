@@ -51,4 +51,34 @@ class AudioFiniteTest {
             assertEquals(0, files.count(), "no temporary file is left either");
         }
     }
+
+    @Test void readsOnlyTheFirstSecondsOfEveryFormat(@TempDir Path dir) throws Exception {
+        Audio long3s = AudioIOTest.sine(2, 3 * 32_000, 32_000, 0.3);   // MP3 needs 32/44.1/48 kHz
+        for (AudioFormat fmt : new AudioFormat[] {AudioFormat.WAV_PCM16, AudioFormat.WAV_FLOAT32, AudioFormat.FLAC, AudioFormat.MP3}) {
+            Path f = dir.resolve("long." + fmt.name().toLowerCase());
+            AudioIO.write(f, long3s, fmt);
+            Audio full = AudioIO.read(f), head = AudioIO.read(f, 1.25);
+            assertEquals(40_000, head.frames(), fmt + ": 1.25 s at 32 kHz");
+            for (int c = 0; c < 2; c++) {
+                assertArrayEquals(java.util.Arrays.copyOf(full.channel(c), 40_000), head.channel(c), fmt + ": the same samples");
+            }
+            assertEquals(full.frames(), AudioIO.read(f, 100).frames(), fmt + ": a limit past the end reads everything");
+        }
+        assertThrows(IllegalArgumentException.class, () -> AudioIO.read(dir.resolve("long.flac"), 0));
+    }
+
+    /** A WAV whose header declares 4 GB of data but holds 8 frames: read in memory bounded by what is there. */
+    @Test void aLyingHeaderDoesNotAllocateWhatItDeclares(@TempDir Path dir) throws Exception {
+        byte[] w = AudioIOTest.wav(1, 2, 48_000, 16, new byte[32], null, null);
+        ByteBuffer b = ByteBuffer.wrap(w).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 12; i + 8 <= w.length; ) {
+            String id = new String(w, i, 4, java.nio.charset.StandardCharsets.US_ASCII);
+            int size = b.getInt(i + 4);
+            if (id.equals("data")) { b.putInt(i + 4, 0xFFFFFFF0); break; }
+            i += 8 + size + (size & 1);
+        }
+        Path f = dir.resolve("liar.wav");
+        Files.write(f, w);
+        assertEquals(8, AudioIO.read(f).frames());
+    }
 }
