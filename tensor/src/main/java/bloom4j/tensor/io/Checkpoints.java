@@ -65,10 +65,47 @@ public final class Checkpoints {
             case TORCH_ZIP -> PtCheckpoint.openStateDict(path);
             case TORCH_LEGACY -> throw new CheckpointException(path,
                     "legacy torch.save format (torch < 1.6) is not supported: re-save it with torch >= 1.6");
-            case UNKNOWN -> throw new CheckpointException(path,
-                    "not a checkpoint bloom4j can read: expected a safetensors file, a torch.save zip (.pt/.pth/.bin/.ckpt), a "
-                            + "model.safetensors.index.json or a bloom4j model folder");
+            case UNKNOWN -> throw new CheckpointException(path, unknownReason(path));
         };
+    }
+
+    /**
+     * Why a file is not recognised, as specifically as its bytes allow: a file named {@code .safetensors} gets what is wrong with
+     * its 8-byte header length or the header's first byte; anything else the formats expected and the bytes found.
+     */
+    static String unknownReason(Path path) throws IOException {
+        long size = Files.size(path);
+        byte[] head = new byte[9];
+        int n;
+        try (java.io.InputStream in = Files.newInputStream(path)) {
+            n = in.readNBytes(head, 0, head.length);
+        }
+        String generic = "not a checkpoint bloom4j can read: expected a safetensors file, a torch.save zip (.pt/.pth/.bin/.ckpt), a "
+                + "model.safetensors.index.json or a bloom4j model folder";
+        if (size == 0) return generic + "; the file is empty";
+        if (path.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".safetensors")) {
+            if (n < 8) return "safetensors file of " + size + " bytes: too short for the 8-byte header length";
+            long len = ByteBuffer.wrap(head, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            if (len <= 0) {
+                return "safetensors header length is " + Long.toUnsignedString(len) + " (first 8 bytes, little-endian u64): expected the "
+                        + "size of a JSON header between 2 and the file's " + (size - 8) + " remaining bytes";
+            }
+            if (len > size - 8) {
+                return "safetensors header length " + len + " (first 8 bytes, little-endian u64) is larger than the " + (size - 8)
+                        + " bytes after it: the file is truncated or not safetensors";
+            }
+            if (n < 9) return "safetensors file ends before its header";
+            return "safetensors header does not start with '{': byte 8 is " + describeByte(head[8]) + ", expected the JSON object "
+                    + "that lists the tensors";
+        }
+        StringBuilder hex = new StringBuilder();
+        for (int i = 0; i < Math.min(n, 8); i++) hex.append(String.format("%02x", head[i] & 0xFF));
+        return generic + "; it starts with bytes " + hex;
+    }
+
+    private static String describeByte(byte b) {
+        int v = b & 0xFF;
+        return v >= 0x20 && v < 0x7F ? "'" + (char) v + "' (0x" + Integer.toHexString(v) + ")" : "0x" + Integer.toHexString(v);
     }
 
     /**
