@@ -141,6 +141,13 @@ final class GenerateCommand implements Callable<Integer> {
                 if (!Files.isRegularFile(prompt)) {
                     throw new IllegalArgumentException("field 'prompt_wav': not a regular file (a directory, FIFO or device): " + prompt);
                 }
+                try {
+                    // Decoded now (the first seconds only) so that a broken prompt fails before any model work, with its line.
+                    bloom4j.tensor.audio.AudioIO.read(prompt, bloom4j.models.songbloom.SongBloomModel.PROMPT_SECONDS + 1.0);
+                } catch (IOException e) {
+                    throw new IllegalArgumentException("field 'prompt_wav': " + (e.getMessage() != null ? e.getMessage()
+                            : prompt + ": cannot be decoded (" + e.getClass().getSimpleName() + ")"));
+                }
                 SongGenerator.Request r = SongGenerator.Request.of(lyrics, prompt).withSeed(seed).withSamples(samples).withSteps(steps)
                         .withCfg(cfg).withTopK(topK).withTemperature(temp).withMaxDuration(maxDuration);
                 out.add(new Line(i + 1, idx, r));

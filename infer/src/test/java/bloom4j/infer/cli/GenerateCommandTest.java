@@ -93,13 +93,16 @@ class GenerateCommandTest {
     void everyBadLineIsReportedAtOnceBeforeAnyWork() throws Exception {
         String ok = "{\"idx\": \"a\", \"lyrics\": \"[verse] a1\", \"prompt_wav\": \"prompt.wav\"}\n";
         Files.createDirectories(tmp.resolve("adir"));
+        Files.writeString(tmp.resolve("id3.wav"), "ID3 this is a text file");
         Captured r = run(ok + "{\"idx\": \"b\", \"lyrics\": \"[verse] a1\", \"prompt_wav\": \"adir\"}\n" + "nonsense\n"
+                + "{\"idx\": \"c\", \"lyrics\": \"[verse] a1\", \"prompt_wav\": \"id3.wav\"}\n"
                 + "{\"idx\": \"" + "x".repeat(201) + "\", \"lyrics\": \"[verse] a1\", \"prompt_wav\": \"prompt.wav\"}\n");
         assertEquals(2, r.exitCode());
-        assertTrue(r.output().contains("3 bad input lines"), r.output());
+        assertTrue(r.output().contains("4 bad input lines"), r.output());
         assertTrue(r.output().contains("line 2: field 'prompt_wav': not a regular file"), r.output());
         assertTrue(r.output().contains("line 3: not a JSON object"), r.output());
-        assertTrue(r.output().contains("line 4: field 'idx' is 201 characters"), r.output());
+        assertTrue(r.output().contains("line 4: field 'prompt_wav': ") && r.output().contains("id3.wav"), r.output());
+        assertTrue(r.output().contains("line 5: field 'idx' is 201 characters"), r.output());
     }
 
     @Test

@@ -235,6 +235,14 @@ public final class SongGenerator {
         }
         a = a.mono();
         if (a.sampleRate() != model.sampleRate()) a = Resampler.resample(a, model.sampleRate());
+        int min = model.vae().vae().config().downsamplingRatio();
+        if (a.frames() < min) {
+            // Shorter than one VAE latent frame: the encoder has nothing to encode (and upstream fails deep in the model).
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "prompt%s is too short: %.1f ms, at least %.1f ms "
+                    + "(one VAE latent frame of %d samples at %d Hz) is needed; SongBloom was trained on %.0f s prompts",
+                    r.promptPath() == null ? "" : " " + r.promptPath(), 1000.0 * a.frames() / model.sampleRate(),
+                    1000.0 * min / model.sampleRate(), min, model.sampleRate(), SongBloomModel.PROMPT_SECONDS));
+        }
         return model.clipPrompt(a.channel(0));
     }
 

@@ -123,6 +123,15 @@ class SongGeneratorTest {
         assertEquals(100 * 20 * 2, seeds.size(), "every (seed, sample, stream) gets its own noise seed");
     }
 
+    @Test
+    void aPromptShorterThanOneLatentFrameIsRefusedWithTheMinimum() {
+        for (int n : new int[] {0, 1, 3}) {
+            SongGenerator.Request r = SongGenerator.Request.of("[verse] n i3 h ao3 .", Audio.mono(new float[n], 48000));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> gen.generate(r, SongGenerator.Listener.NONE));
+            assertTrue(e.getMessage().contains("prompt is too short") && e.getMessage().contains("at least"), e.getMessage());
+        }
+    }
+
     /** A PEFT LoRA folder on q_proj/v_proj of layer 0 with non-zero B, keyed as PEFT names modules under {@code prefix}. */
     static Path loraFolder(Path dir, String prefix) throws Exception {
         Map<String, INDArray> t = new LinkedHashMap<>();

@@ -116,6 +116,11 @@ public final class AudioIO {
             byte[] h = in.readNBytes(10);
             if (h.length < 10) return Container.UNKNOWN;
             long size = (h[6] & 0x7F) << 21 | (h[7] & 0x7F) << 14 | (h[8] & 0x7F) << 7 | (h[9] & 0x7F);
+            long length = Files.size(file);
+            if (10 + size >= length) {
+                throw new AudioFileException(file, "starts with 'ID3' but its ID3v2 tag would be " + size + " bytes and the file has "
+                        + length + ": not an MP3 file (a text file starting with 'ID3'?) or a truncated one");
+            }
             in.skipNBytes(size);
             byte[] b = in.readNBytes(4);
             if (b.length == 4 && ascii(b, 0, "fLaC")) {

@@ -81,4 +81,11 @@ class AudioFiniteTest {
         Files.write(f, w);
         assertEquals(8, AudioIO.read(f).frames());
     }
+
+    @Test void aTextFileStartingWithId3IsNamedNotAnEof(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("notes.mp3");
+        Files.writeString(f, "ID3 is what this text is about");
+        AudioFileException e = assertThrows(AudioFileException.class, () -> AudioIO.read(f));
+        assertTrue(e.getMessage().startsWith(f.toString()) && e.getMessage().contains("not an MP3 file"), e.getMessage());
+    }
 }
