@@ -5,6 +5,7 @@ import bloom4j.models.songbloom.SketchVocabulary;
 import bloom4j.models.vq.CodebookFile;
 import bloom4j.tensor.util.AtomicFiles;
 import bloom4j.tensor.util.Progress;
+import bloom4j.tensor.util.Sha256;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -94,7 +95,7 @@ public final class SketchExtractor {
                         + "pass --overwrite");
             }
             if (m.path("source_bytes").asLong() == Files.size(f) && m.path("source_mtime").asLong() == Files.getLastModifiedTime(f).toMillis()
-                    && Files.exists(o.output().resolve(idx(o.dataDir(), f) + ".sketch.npy"))) {
+                    && sketchIntact(o.output().resolve(idx(o.dataDir(), f) + ".sketch.npy"), m, log)) {
                 cached++;
             } else {
                 todo.add(f);
@@ -110,7 +111,8 @@ public final class SketchExtractor {
                 int[] aligned = SketchAlignment.align(ids, latent);
                 if (vocab != null) vocab.requireTokens(aligned, false);
                 String id = idx(o.dataDir(), f);
-                Npy.writeInt32(o.output().resolve(id + ".sketch.npy"), aligned);
+                Path npy = o.output().resolve(id + ".sketch.npy");
+                Npy.writeInt32(npy, aligned);
                 ObjectNode m = JSON.createObjectNode();
                 m.put("idx", id);
                 m.put("source", o.dataDir().relativize(f).toString());
@@ -125,6 +127,8 @@ public final class SketchExtractor {
                 m.put("frame_rate", 25);
                 m.put("frames", aligned.length);
                 m.put("muq_frames", ids.length);
+                m.put("sketch_bytes", Files.size(npy));
+                m.put("sketch_sha256", Sha256.of(npy));
                 AtomicFiles.writeString(o.output().resolve(id + ".meta.json"), JSON.writeValueAsString(m));
                 frames += aligned.length;
                 bar.step(1);
@@ -140,6 +144,19 @@ public final class SketchExtractor {
         String rel = dataDir.relativize(file).toString().replace(java.io.File.separatorChar, '/');
         int dot = rel.lastIndexOf('.');
         return (dot > rel.lastIndexOf('/') ? rel.substring(0, dot) : rel).replace("/", "__");
+    }
+
+    /**
+     * Whether a cached sketch file is the one its meta describes (size and SHA-256), so that a truncated or altered
+     * {@code .sketch.npy} is recomputed rather than counted as done. A meta without the checksum (written before it was recorded)
+     * counts as not intact.
+     */
+    static boolean sketchIntact(Path npy, JsonNode meta, PrintStream log) throws IOException {
+        if (!Files.isRegularFile(npy)) return false;
+        long size = Files.size(npy);
+        boolean ok = meta.path("sketch_bytes").asLong(-1) == size && Sha256.of(npy).equals(meta.path("sketch_sha256").asText());
+        if (!ok) log.println("extract-sketch: " + npy + " does not match its meta (size or SHA-256): recomputing it");
+        return ok;
     }
 
     /** Reads a cached sketch, refusing it unless its meta records {@code codebookSha} (how training consumes the cache). */

@@ -10,6 +10,7 @@ import bloom4j.tensor.io.RawTensor;
 import bloom4j.tensor.io.SafeTensorsFile;
 import bloom4j.tensor.io.SafeTensorsWriter;
 import bloom4j.tensor.util.Progress;
+import bloom4j.tensor.util.Sha256;
 import bloom4j.train.sketch.SketchVocabularyGuard;
 
 import java.io.IOException;
@@ -19,11 +20,8 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -227,11 +225,5 @@ public final class VqTrainer {
         return abs.resolveSibling(abs.getFileName() + suffix);
     }
 
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK has no SHA-256", e);
-        }
-    }
+    static String sha256(byte[] bytes) { return Sha256.of(bytes); }
 }

@@ -58,6 +58,19 @@ class SketchExtractorTest {
 
         // rerun: cached
         assertEquals(2, run(o, log).cached());
+        // a truncated or altered sketch file is recomputed, not counted as done
+        Path npy = out.resolve("a.sketch.npy");
+        byte[] good = Files.readAllBytes(npy);
+        Files.write(npy, java.util.Arrays.copyOf(good, good.length - 8));
+        SketchExtractor.Result truncated = run(o, log);
+        assertEquals(1, truncated.written());
+        assertEquals(1, truncated.cached());
+        assertArrayEquals(good, Files.readAllBytes(npy), "recomputed to the same bytes");
+        byte[] flipped = good.clone();
+        flipped[flipped.length - 1] ^= 1;
+        Files.write(npy, flipped);
+        assertEquals(1, run(o, log).written(), "same size, other bytes: the checksum catches it");
+        assertArrayEquals(good, Files.readAllBytes(npy));
         // another codebook into the same folder: refused before any work
         Path other = codebook(tmp.resolve("other.safetensors"), 16, 4, 2);
         IllegalStateException e = assertThrows(IllegalStateException.class,
