@@ -34,8 +34,9 @@ final class TrainVqCommand implements Callable<Integer> {
     @Option(names = "--epochs", defaultValue = "10", paramLabel = "E", description = "passes over the data (default 10)")
     int epochs;
 
-    @Option(names = "--layer", defaultValue = "12", paramLabel = "L", description = "MuQ hidden state: 0 = conv stem .. 12 = last (default)")
-    int layer;
+    @Option(names = "--layer", paramLabel = "L",
+            description = "MuQ hidden state: 0 = conv stem .. the model's depth = last hidden state (default: the last; 12 for MuQ-large)")
+    Integer layer;
 
     @Option(names = "--model", paramLabel = "DIR", description = "SongBloom model folder: check that the codebook fits its sketch vocabulary")
     Path model;
@@ -64,13 +65,20 @@ final class TrainVqCommand implements Callable<Integer> {
     long seed;
 
     @Override public Integer call() throws Exception {
-        VqTrainOptions o = new VqTrainOptions(dataDir, output, muq, layer, codebookSize, epochs, batchFrames, Distance.parse(distance),
-                decay, deadCode, kmeans, kmeansIters, seed, model);
+        VqTrainOptions o = new VqTrainOptions(dataDir, output, muq, layer == null ? 0 : layer, codebookSize, epochs, batchFrames,
+                Distance.parse(distance), decay, deadCode, kmeans, kmeansIters, seed, model);
         AudioReader reader = AudioReader.files();
         var files = VqTrainer.audioFiles(dataDir, reader::accepts);
         if (files.isEmpty()) throw new IllegalArgumentException("--data-dir " + dataDir + " holds no .wav/.flac/.mp3 files");
         MuqModel m = MuqModel.load(muq);
-        VqTrainer.Result r = VqTrainer.train(o, FrameSource.muq(m, reader, layer, muq.getFileName().toString()), files, true, System.out);
+        int last = m.config().hiddenStates() - 1;
+        if (layer != null && layer > last) {
+            throw new IllegalArgumentException("--layer " + layer + ": " + muq + " has hidden states 0 (conv stem) .. " + last
+                    + " (last hidden state); choose one of them or omit --layer for the last");
+        }
+        o = o.withLayer(layer == null ? last : layer);
+        VqTrainer.Result r = VqTrainer.train(o, FrameSource.muq(m, reader, o.layer(), muq.getFileName().toString()), files, true,
+                System.out);
         System.out.printf("wrote %s: %d codes × %d, sha256 %s (%d steps, %d frames%s)%n", r.codebook(), codebookSize,
                 m.config().encoderDim(), r.sha256(), r.steps(), r.frames(), r.resumed() ? ", resumed" : "");
         System.out.println("last epoch: " + r.usage());

@@ -11,7 +11,7 @@ import java.nio.file.Path;
  * @param dataDir           folder of audio files (searched recursively)
  * @param output            the codebook file to write (safetensors, japanese-pipeline spec §4.3)
  * @param muqModel          MuQ weights (converted folder, model.safetensors or .pt)
- * @param layer             MuQ hidden state to quantize: 0 (conv stem) .. 12 (last_hidden_state)
+ * @param layer             MuQ hidden state to quantize: 0 (conv stem) .. the encoder depth (last_hidden_state)
  * @param codebookSize      K
  * @param epochs            passes over the data
  * @param batchFrames       frames per EMA step (a song is cut into batches of at most this many frames)
@@ -32,7 +32,7 @@ public record VqTrainOptions(Path dataDir, Path output, Path muqModel, int layer
         if (output == null) throw new IllegalArgumentException("--output is required (the codebook .safetensors to write)");
         if (Files.isDirectory(output)) throw new IllegalArgumentException("--output " + output + " is a folder; give a file name such as codebook.safetensors");
         if (muqModel == null || !Files.exists(muqModel)) throw new IllegalArgumentException("--muq " + muqModel + ": no such file or folder");
-        if (layer < 0) throw new IllegalArgumentException("--layer must be >= 0 (0 = conv stem .. 12 = last hidden state), got " + layer);
+        if (layer < 0) throw new IllegalArgumentException("--layer must be >= 0 (0 = conv stem .. the model's depth = last hidden state), got " + layer);
         if (codebookSize < 2) throw new IllegalArgumentException("--codebook-size must be >= 2, got " + codebookSize);
         if (epochs < 1) throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
         if (batchFrames < 1) throw new IllegalArgumentException("--batch-frames must be >= 1, got " + batchFrames);
@@ -42,6 +42,12 @@ public record VqTrainOptions(Path dataDir, Path output, Path muqModel, int layer
         if (songbloomModel != null && !Files.exists(songbloomModel)) {
             throw new IllegalArgumentException("--model " + songbloomModel + ": no such SongBloom model folder");
         }
+    }
+
+    /** The same options with another MuQ layer (the command resolves the default, the last layer, once the model is loaded). */
+    public VqTrainOptions withLayer(int l) {
+        return new VqTrainOptions(dataDir, output, muqModel, l, codebookSize, epochs, batchFrames, distance, decay, deadCodeThreshold,
+                kmeansInit, kmeansIters, seed, songbloomModel);
     }
 
     /** What a resumed run must share with the run that wrote the state (the data list is checked separately). */

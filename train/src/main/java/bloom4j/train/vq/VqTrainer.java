@@ -126,7 +126,8 @@ public final class VqTrainer {
         double lossSum = 0;
         long lossSteps = 0;
         long total = (long) o.epochs() * files.size();
-        try (Progress bar = showProgress ? Progress.start("train-vq", total, "files") : Progress.silent()) {
+        try (Progress bar = showProgress ? Progress.start("train-vq (" + files.size() + " files × " + o.epochs() + " epochs)", total,
+                "file passes") : Progress.silent()) {
             bar.set((long) startEpoch * files.size() + startFile);
             for (int e = startEpoch; e < o.epochs(); e++) {
                 List<Path> order = new ArrayList<>(files);

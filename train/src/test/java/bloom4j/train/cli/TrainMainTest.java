@@ -61,4 +61,24 @@ class TrainMainTest {
         }
         assertTrue(err.toString().contains("no such folder"), err.toString());
     }
+
+    @Test void layerDefaultsToTheModelsLastAndOutOfRangeNamesTheRange(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("songs");
+        TestAudio.wav(data.resolve("one.wav"), 1.0, 24_000, 1);
+        Path cb = tmp.resolve("codebook.safetensors");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(0, run(out, "train-vq", "--data-dir", data.toString(), "--output", cb.toString(), "--muq",
+                TestAudio.tinyMuq().toString(), "--codebook-size", "4", "--epochs", "1", "--batch-frames", "16"), out.toString());
+        assertEquals(2, CodebookFile.read(cb).muqLayer(), "the tiny MuQ has 2 layers: its last hidden state is 2");
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            assertEquals(2, run(out, "train-vq", "--data-dir", data.toString(), "--output", tmp.resolve("b.safetensors").toString(),
+                    "--muq", TestAudio.tinyMuq().toString(), "--codebook-size", "4", "--layer", "12"));
+        } finally {
+            System.setErr(oldErr);
+        }
+        assertTrue(err.toString().contains("--layer 12") && err.toString().contains("hidden states 0 (conv stem) .. 2"), err.toString());
+    }
 }
