@@ -37,10 +37,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--max-duration", description = "seconds of music at most (default: the config's max_dur + 10)") Double maxDuration;
     @Option(names = "--output-format", defaultValue = "flac", description = "wav, flac or mp3 (default flac)") String format;
     @Option(names = "--seed", defaultValue = "0", description = "noise seed (default 0); sample i of every line derives its own") long seed;
-    @Option(names = "--steps", description = "DiT sampler steps (default: config, 36)") Integer steps;
-    @Option(names = "--cfg", description = "classifier-free guidance scale (default: config, 1.5)") Float cfg;
-    @Option(names = "--top-k", description = "sketch top-k (default: config, 100; 0 = off)") Integer topK;
-    @Option(names = "--temperature", description = "sketch sampling temperature (default: config, 0.9)") Float temperature;
+    @Option(names = "--steps", description = "DiT sampler steps (default: the model folder's inference config; 36 in the released one)") Integer steps;
+    @Option(names = "--cfg", description = "classifier-free guidance scale (default: the model folder's inference config; 1.5 in the released one)") Float cfg;
+    @Option(names = "--top-k", description = "sketch top-k (0 = off; default: the model folder's inference config, 100 in the released one)") Integer topK;
+    @Option(names = "--temperature", description = "sketch sampling temperature (default: the model folder's inference config; 0.9 in the released one)") Float temperature;
     @Option(names = "--threads", description = "compute threads (default: all cores)") Integer threads;
 
     /** One validated input line. */
