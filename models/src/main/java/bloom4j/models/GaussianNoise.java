@@ -13,7 +13,7 @@ import java.util.SplittableRandom;
 /**
  * Where the standard-normal draws of a model come from (PyTorch's {@code randn}/{@code randn_like}): the VAE bottleneck's
  * sampled latent, the flow sampler's per-block noise. Seeded for normal use, or replaying draws recorded from a PyTorch run so
- * that a Java run reproduces it (spec songbloom.md §9: torch's generator streams are not replicated).
+ * that a Java run reproduces it (torch's generator streams are not replicated).
  */
 public interface GaussianNoise {
 

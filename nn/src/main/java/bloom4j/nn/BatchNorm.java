@@ -12,7 +12,7 @@ import org.nd4j.autodiff.samediff.SDVariable;
  *   <li>input of any rank with the channels on one axis: rows {@code [N, C]} ({@link #forwardRows}) or NCHW ({@code axis 1}).</li>
  * </ul>
  *
- * <p>Composed from element-wise ops: {@code sd.nn.batchNorm} has no backward in M2.1 (field guide §0 item 6). The statistics take part
+ * <p>Composed from element-wise ops: {@code sd.nn.batchNorm} has no backward in M2.1. The statistics take part
  * in the graph like any parameter, so whether they are frozen is the {@link LoadOptions} policy's call (they never get a useful
  * gradient in eval mode; freeze them when training).
  */

@@ -8,7 +8,7 @@ import org.nd4j.autodiff.samediff.VariableType;
  * A lookup table, PyTorch {@code nn.Embedding}: row {@code ids[i]} of {@code weight [num, dim]} (key {@code weight}).
  * Input integer ids of any shape, output rows {@code [N, dim]} with N the number of ids in C order.
  *
- * <p>A frozen table uses {@code gather}, whose forward is fine; its backward is broken in M2.1 (field guide §0 item 3), so a trainable
+ * <p>A frozen table uses {@code gather}, whose forward is fine; its backward is broken in M2.1, so a trainable
  * table is looked up as {@code oneHot(ids)·E} instead, an mmul whose gradient is exact. That costs N·num multiply-adds, acceptable for the
  * vocabularies trained here; a sparse scatter-add gradient would be the next step if it is not.
  */

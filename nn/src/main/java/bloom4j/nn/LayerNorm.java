@@ -12,8 +12,7 @@ import org.nd4j.autodiff.samediff.SDVariable;
  *   <li>input and output {@code [..., dim]}.</li>
  * </ul>
  *
- * <p>Composed by hand: {@code sd.nn.layerNorm} has no epsilon and {@code variance()}'s backward uses N−1 in M2.1 (field guide §0 items
- * 5 and 8), so the variance is {@code mean((x − μ)²)} with positive axes.
+ * <p>Composed by hand: {@code sd.nn.layerNorm} has no epsilon and {@code variance()}'s backward uses N−1 in M2.1, so the variance is {@code mean((x − μ)²)} with positive axes.
  */
 public final class LayerNorm implements Norm {
     private final SDVariable weight;   // [dim]

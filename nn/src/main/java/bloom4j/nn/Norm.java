@@ -6,7 +6,7 @@ import org.nd4j.autodiff.samediff.SDVariable;
  * A normalisation over the last axis (RMSNorm, LayerNorm), the slot a pre-norm block fills.
  *
  * <p>The rank is passed explicitly because reductions must use a positive axis (M2.1 returns wrong values for a negative axis with
- * keepDims, field guide §0 item 1) and SameDiff does not know an intermediate's rank at build time.
+ * keepDims) and SameDiff does not know an intermediate's rank at build time.
  */
 public interface Norm {
 

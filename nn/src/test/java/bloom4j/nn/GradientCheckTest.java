@@ -26,7 +26,7 @@ class GradientCheckTest {
     }
 
     @Test void catchesCumsumBackwardBugOnAxis1() {
-        // Field guide §0 item 4: cumsum's backward is wrong for axis != 0 in M2.1.
+        // cumsum's backward is wrong for axis != 0 in M2.1.
         SameDiff sd = SameDiff.create();
         SDVariable w = sd.var("w", Rand.normal(3, 3, 4));
         SDVariable y = sd.cumsum(w.mul(w), false, false, 1);

@@ -11,7 +11,7 @@ import java.util.function.Predicate;
 
 /**
  * Adam with decoupled weight decay, as {@code torch.optim.AdamW} (single-tensor path, {@code amsgrad=False}), applied in place to named
- * parameter arrays. ND4J M2.1 has no AdamW class (field guide §3), and the manual loop needs clipping and accumulation anyway. Per
+ * parameter arrays. ND4J M2.1 has no AdamW class, and the manual loop needs clipping and accumulation anyway. Per
  * parameter p with gradient g, at update t:
  * <pre>
  *   p ← p · (1 − lr·λ)                          decoupled decay, only for names {@code decay} accepts

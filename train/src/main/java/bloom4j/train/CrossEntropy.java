@@ -11,7 +11,7 @@ import java.util.Map;
 
 /**
  * Token cross-entropy over logits rows, written so that its gradient is right. SameDiff M2.1's {@code sd.loss.*} ops ignore the
- * upstream gradient (field guide §0 item 2: a mean or a scale after them gives wrong gradients), so this is composed from ops whose
+ * upstream gradient, so this is composed from ops whose
  * backward is verified:
  * <pre>
  *   loss = − Σ_i w_i · Σ_v logSoftmax(z_i)_v · onehot(y_i)_v        z [N, V], y [N], w [N, 1]

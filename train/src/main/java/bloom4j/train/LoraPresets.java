@@ -12,8 +12,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * Adapter configurations that carry what is known from the field, by name. Module names are the release checkpoints' module paths
- * ({@code songbloom.md} §3, {@code zipvoice_state_dict_keys.txt}).
+ * Adapter configurations that carry what is known from the field, by name. Module names are the release checkpoints' module paths.
  */
 public final class LoraPresets {
     private static final Logger log = LoggerFactory.getLogger(LoraPresets.class);
@@ -34,7 +33,7 @@ public final class LoraPresets {
 
     /**
      * ZipVoice: DoRA rank 32, alpha 64, dropout 0.05 on the FM decoder's attention projections: {@code self_attn_weights.in_proj} and
-     * {@code self_attn1/2.in_proj, out_proj} of every Zipformer layer of {@code fm_decoder} (the plan in {@code zipvoice.md} §6;
+     * {@code self_attn1/2.in_proj, out_proj} of every Zipformer layer of {@code fm_decoder} (k2-fsa/ZipVoice@2f7326f {@code zipvoice/models/modules/zipformer.py};
      * {@code fm_decoder.in_proj}/{@code out_proj}, the decoder's own input and output projections, are not attention and not targeted).
      */
     public static final Preset ZIPVOICE_FM_DECODER = new Preset("zipvoice-fm-decoder",

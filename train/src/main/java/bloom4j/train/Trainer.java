@@ -20,7 +20,7 @@ import java.util.SplittableRandom;
 /**
  * The manual training loop over one SameDiff graph, model-agnostic: the graph's trainable variables (LoRA/DoRA adapters, or anything the
  * {@link bloom4j.nn.LoadOptions} trainability policy made a VARIABLE) are updated, constants never. ND4J M2.1 has neither gradient
- * accumulation nor clipping in {@code fit} (field guide §3), so each {@link #step}:
+ * accumulation nor clipping in {@code fit}, so each {@link #step}:
  * <ol>
  *   <li>computes loss and gradients of each micro-batch ({@code calculateGradientsAndOutputs}) and sums them — the loss weights the
  *       rows by the whole step's token count ({@link CrossEntropy}), so N micro-batches equal one batch of N;</li>

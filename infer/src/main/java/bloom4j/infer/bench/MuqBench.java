@@ -30,7 +30,7 @@ public final class MuqBench {
         public double audioPerSecond() { return audioSeconds / best(); }
     }
 
-    /** A MuQ with random weights at {@code cfg}'s shapes, named as the released checkpoint (spec §3.3). */
+    /** A MuQ with random weights at {@code cfg}'s shapes, named as the released checkpoint. */
     public static MuqModel randomModel(MuqConfig cfg, long seed) throws IOException {
         Map<String, INDArray> w = randomWeights(cfg, seed);
         try (TensorSource src = SafeTensorsWriter.arrays(w)) {
@@ -97,7 +97,7 @@ public final class MuqBench {
         w.put(p + "running_var", Nd4j.ones(DataType.FLOAT, d));
     }
 
-    /** Parameters the model uses: 316,343,296 for MuQ-large (spec §3.4). */
+    /** Parameters the model uses: 316,343,296 for MuQ-large. */
     public static long parameters(MuqConfig c) {
         int ch = c.convDim(), d = c.encoderDim(), f = c.intermediateSize();
         long stem = 0;

@@ -14,7 +14,7 @@ class MuqBenchTest {
     static final MuqConfig TINY = new MuqConfig(24000, 2048, 240, 128, 6.768444971712967, 18.417922652295623, 8, 64, 2, 4, 128, 7, 1e-5, 10000);
 
     @Test void parameterCountOfMuqLargeIsTheSpecs() {
-        assertEquals(316_343_296L, MuqBench.parameters(MuqConfig.large()));   // muq-and-vq.md §3.4
+        assertEquals(316_343_296L, MuqBench.parameters(MuqConfig.large()));   // MuQ-large: tencent-ailab/MuQ@d4a6658 config
     }
 
     @Test void randomWeightsLoadAndRun() throws Exception {

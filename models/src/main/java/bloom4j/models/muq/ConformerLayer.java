@@ -15,7 +15,7 @@ import org.nd4j.autodiff.samediff.SDVariable;
 
 /**
  * One conformer layer as HF transformers builds it for MuQ ({@code Wav2Vec2ConformerEncoderLayer}, v4.40.2
- * {@code modeling_wav2vec2_conformer.py}; spec §2.2), eval mode. Rows {@code [T, d]}:
+ * {@code modeling_wav2vec2_conformer.py}), eval mode. Rows {@code [T, d]}:
  * <pre>
  *   h = h + 0.5 · ffn1(ffn1_layer_norm(h))                Linear d→4d, SiLU, Linear 4d→d (biases)
  *   h = h + self_attn(self_attn_layer_norm(h), rope)       rotary on the normed input, before linear_q/linear_k; v unrotated

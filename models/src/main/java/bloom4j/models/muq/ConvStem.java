@@ -8,7 +8,7 @@ import org.nd4j.autodiff.samediff.SDVariable;
 
 /**
  * MuQ's convolutional subsampling stem (tencent-ailab/MuQ@d4a6658 {@code src/muq/muq/modules/conv.py}, {@code Conv2dSubsampling(1,
- * conv_dim, encoder_dim, strides=[2, 2], n_bands=128)}; spec §2.1). The mel is an image {@code [B, 1, 128 freq, T time]}:
+ * conv_dim, encoder_dim, strides=[2, 2], n_bands=128)}). The mel is an image {@code [B, 1, 128 freq, T time]}:
  * <pre>
  *   Res2dModule(i → o, stride (2, 2)):                         keys conv.{0,1}.{conv1,bn1,conv2,bn2,conv3,bn3}
  *     a   = relu(bn1(conv1_3x3/s2(x)));  b = bn2(conv2_3x3(a))

@@ -8,8 +8,7 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * MuQ's front end: 24 kHz waveform → normalised log-mel, exactly as upstream (tencent-ailab/MuQ@d4a6658
  * {@code src/muq/muq/modules/features.py} {@code MelSTFT} = torchaudio 0.13 {@code MelSpectrogram(24000, n_fft=2048, hop_length=240,
- * n_mels=128)} + {@code AmplitudeToDB()}; {@code muq_model.py} L184-203 drops the last frame, L227-232 normalises). Spec
- * muq-and-vq.md §1.2:
+ * n_mels=128)} + {@code AmplitudeToDB()}; {@code muq_model.py} L184-203 drops the last frame, L227-232 normalises):
  * <pre>
  *   xp      = reflect-pad(x, 1024)                      (edge sample not repeated)
  *   X_t[k]  = Σ_n xp[240t + n] · w[n] · e^(−2πikn/2048),  w = periodic Hann,  t = 0 .. ⌊L/240⌋

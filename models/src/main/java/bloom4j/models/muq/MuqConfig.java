@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * The MuQ sizes that inference needs, read from the hub {@code config.json} ({@code MuQConfig}, tencent-ailab/MuQ@d4a6658
- * {@code src/muq/muq/muq.py} L9-33; spec muq-and-vq.md §3.2). Everything else in that file (targets, masking, codebooks) is
+ * {@code src/muq/muq/muq.py} L9-33). Everything else in that file (targets, masking, codebooks) is
  * training-only.
  *
  * @param sampleRate       24000: MuQ strictly requires 24 kHz input
@@ -48,7 +48,7 @@ public record MuqConfig(int sampleRate, int nFft, int hopLength, int nMels, doub
         }
     }
 
-    /** OpenMuQ/MuQ-large-msd-iter (recipe values; spec §3.2). */
+    /** OpenMuQ/MuQ-large-msd-iter (recipe values). */
     public static MuqConfig large() {
         return new MuqConfig(24000, 2048, 240, 128, 6.768444971712967, 18.417922652295623, 512, 1024, 12, 16, 4096, 31, 1e-5, 10000);
     }

@@ -12,7 +12,7 @@ import java.util.function.IntConsumer;
 
 /**
  * MuQ (tencent-ailab/MuQ, {@code OpenMuQ/MuQ-large-msd-iter}) as a music encoder: 24 kHz mono waveform → hidden states at 25 frames/s.
- * Front end {@link MelFrontEnd}, encoder {@link MuqEncoder}; spec muq-and-vq.md §1-§3.
+ * Front end {@link MelFrontEnd}, encoder {@link MuqEncoder}.
  *
  * <pre>{@code
  * MuqModel muq = MuqModel.load(Path.of("muq-large"));          // a converted folder, model.safetensors or the .pt
@@ -84,7 +84,7 @@ public final class MuqModel {
 
     /**
      * The key prefix of the MuQ modules: {@code model.} (released {@code MuQ}), {@code mulan.audio.model.model.} (the MuQ inside a
-     * MuQ-MuLan checkpoint, spec §3.5), or none (a bare {@code MuQModel} state dict).
+     * MuQ-MuLan checkpoint), or none (a bare {@code MuQModel} state dict).
      */
     public static String detectPrefix(List<String> names) {
         for (String p : new String[] {MuqWeights.PREFIX, "mulan.audio.model.model.", ""}) {

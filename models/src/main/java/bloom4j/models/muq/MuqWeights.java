@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * Which tensors of a MuQ checkpoint inference reads. The released checkpoint ({@code MuQ.state_dict()}, keys under {@code model.};
- * spec muq-and-vq.md §3.3) also carries modules that the forward pass never calls; they are skipped, listed, and never an error:
+ * tencent-ailab/MuQ@d4a6658 {@code src/muq/muq/muq.py}) also carries modules that the forward pass never calls; they are skipped, listed, and never an error:
  * <ul>
  *   <li>{@code model.conformer.pos_conv_embed.*}: HF builds the convolutional position embedding but {@code Wav2Vec2ConformerEncoder.
  *       forward} with rotary positions never calls it (saved as {@code conv.weight_g/weight_v} or {@code conv.parametrizations.weight.

@@ -14,7 +14,7 @@ import java.util.List;
 
 /**
  * The lyric condition of SongBloom in mode {@code sum}: {@code PhonemeTokenizerConditioner.forward} + {@code pad_2d_tensor} in
- * upstream {@code SongBloom/models/musicgen/conditioners/text.py} (tencent-ailab/SongBloom@ef78022, L145-254; spec songbloom.md §1.3).
+ * upstream {@code SongBloom/models/musicgen/conditioners/text.py} (tencent-ailab/SongBloom@ef78022, L145-254).
  *
  * <p>Row {@code t} of the condition is {@code E[k] + E[special] + S[sentence]} (in that float32 addition order), with
  * {@code E = output_proj.weight [V, D]} (V = vocabulary size), {@code S = sentence_idx_in_structure_emb.weight [M, D]}; the ids

@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * Phoneme string to lyric token ids plus the conditioner's structure/sentence state machine: {@code PhonemeTokenizerConditioner.tokenize}
  * and the index part of {@code .forward} in upstream {@code SongBloom/models/musicgen/conditioners/text.py}
- * (tencent-ailab/SongBloom@ef78022; spec songbloom.md §1.2 step B and §1.3).
+ * (tencent-ailab/SongBloom@ef78022).
  *
  * <p><b>Input is already phonemes.</b> Upstream turns raw lyrics into this string first (step A, {@code SongBloom_Sampler._process_lyric}
  * with {@code G2P_Mix}: Chinese pinyin/tone-sandhi and English CMUdict/g2p_en front ends). That step is not part of this class: pass

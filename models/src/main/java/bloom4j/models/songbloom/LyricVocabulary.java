@@ -20,7 +20,7 @@ import java.util.Map;
  * <p>The released list ({@code vocab_g2p.yaml}, 330 entries, shipped here as the resource
  * {@code bloom4j/models/songbloom/vocab_g2p.yaml}, byte-identical to the HF file) is: id 0 {@code ''} (the empty token, also the
  * embedding padding row), ids 1-7 the structure tags {@code [verse] [chorus] [bridge] [intro] [outro] [inst] [silence]}, ids 8-329
- * {@code sorted(set(symbols))} of the G2P ({@code ','} = 9, {@code '.'} = 11). See the spec, songbloom.md §1.2.
+ * {@code sorted(set(symbols))} of the G2P ({@code ','} = 9, {@code '.'} = 11).
  *
  * <p>Token classes follow upstream {@code conditioners/text.py} (tencent-ailab/SongBloom@ef78022, {@code __init__}): structure tokens
  * are the entries longer than one character that start with {@code '['} and end with {@code ']'}; the structure split is {@code ','},

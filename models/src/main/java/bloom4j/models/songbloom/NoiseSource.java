@@ -16,7 +16,7 @@ import java.util.SplittableRandom;
  * hands out; {@link SketchSampler#multinomial(float[], float[])} does the argmax.
  *
  * <p>Two implementations: {@link #seeded(long)} for normal use and {@link #replay} to feed draws recorded from a PyTorch run, so that
- * a Java run can reproduce a reference run token for token (spec songbloom.md §9: bit-exact replication of torch's mt19937/Philox
+ * a Java run can reproduce a reference run token for token (bit-exact replication of torch's mt19937/Philox
  * streams is not attempted). Implementations need not be thread-safe; use one per generation.
  */
 public interface NoiseSource {

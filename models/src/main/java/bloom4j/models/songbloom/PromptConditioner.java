@@ -10,8 +10,7 @@ import java.util.Arrays;
 
 /**
  * The prompt-audio condition of SongBloom after the VAE encoder: upstream {@code AudioTokenizerConditioner.forward}
- * ({@code SongBloom/models/musicgen/conditioners/wav.py}, tencent-ailab/SongBloom@ef78022; spec songbloom.md §1.3 "Prompt audio",
- * steps 4): {@code output_proj = Linear(latent_dim, dim, bias=False)} over the prompt latents {@code [T, latent_dim]} (frames × channels,
+ * ({@code SongBloom/models/musicgen/conditioners/wav.py}, tencent-ailab/SongBloom@ef78022): {@code output_proj = Linear(latent_dim, dim, bias=False)} over the prompt latents {@code [T, latent_dim]} (frames × channels,
  * the transposed VAE output), then padded with zero rows or truncated to {@code max_len}.
  *
  * <p>The null (CFG-unconditional) prompt is all zeros: upstream encodes a silent stand-in and multiplies the result by its length

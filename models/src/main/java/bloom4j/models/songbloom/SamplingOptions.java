@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * Per-token sampling settings of the sketch LM (upstream {@code MVSA_DiTAR.generate} arguments, filled from the config's
- * {@code inference} block; spec songbloom.md §1.1 and §1.4).
+ * {@code inference} block).
  *
  * @param cfgCoef       logit CFG scale: {@code u + (c - u) * cfgCoef} (1.5 released)
  * @param useSampling   false: greedy argmax of the (guided, penalized) logits, no temperature, no noise

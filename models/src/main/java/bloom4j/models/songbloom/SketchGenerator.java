@@ -11,7 +11,7 @@ import java.util.List;
 
 /**
  * Streaming generation of sketch blocks with the KV cache, the AR half of upstream {@code MVSA_DiTAR.generate} and
- * {@code _sample_next_block} (tencent-ailab/SongBloom@ef78022, {@code songbloom_mvsa.py} L355-554; spec songbloom.md §1.4), over the
+ * {@code _sample_next_block} (tencent-ailab/SongBloom@ef78022, {@code songbloom_mvsa.py} L355-554), over the
  * CFG pair (row 0 conditional, row 1 unconditional).
  *
  * <p>Per block, {@link #nextBlock}: the pending input (BOS for the first block, then the {@code block_conv} token of the last kept

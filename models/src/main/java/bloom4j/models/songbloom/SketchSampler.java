@@ -8,7 +8,7 @@ import java.util.Arrays;
 /**
  * Picks one sketch token from the classifier output of the CFG batch, exactly as upstream {@code MVSA_DiTAR._sample_next_block}
  * (tencent-ailab/SongBloom@ef78022, {@code songbloom_mvsa.py} L396-425) with {@code sample_top_k} / {@code multinomial} from
- * {@code SongBloom/models/base/sample.py}; spec songbloom.md §1.4. Per token step:
+ * {@code SongBloom/models/base/sample.py}. Per token step:
  * <ol>
  *   <li>CFG on logits: {@code l = u + (c - u) * cfgCoef} (c = batch row 0, conditional; u = row 1, unconditional);</li>
  *   <li>repetition penalty, only when the block has a window (from the second block on): for each distinct id {@code d} in the

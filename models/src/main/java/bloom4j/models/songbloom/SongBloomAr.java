@@ -29,7 +29,7 @@ import java.util.Map;
  * <p>Paper: Yang et al., "SongBloom: Coherent Song Generation via Interleaved Autoregressive Sketching and Diffusion Refinement",
  * arXiv 2506.07634. Reference: tencent-ailab/SongBloom@ef78022, {@code SongBloom/models/songbloom/songbloom_mvsa.py}
  * ({@code MVSA_DiTAR.__init__} L58-174, {@code lm_forward} L276-304, {@code _sample_next_block} L355-487, {@code generate}
- * L491-554), the backbone being transformers' {@code LlamaModel} (spec songbloom.md §1.3-1.4, §2). Checkpoint: the flat state dict
+ * L491-554), the backbone being transformers' {@code LlamaModel}. Checkpoint: the flat state dict
  * of {@code songbloom_full_150s.pt} (or a bloom4j model folder converted from it), keys
  * <pre>
  *   model.ar_transformer.layers.N.*, model.ar_transformer.norm.weight      LLaMA (see {@link bloom4j.models.llama.LlamaDecoder})
@@ -197,7 +197,7 @@ public final class SongBloomAr {
 
     /**
      * The condition prefix of the CFG pair, {@code [2, prompt_len + lyrics_len, D]}: {@code [prompt | lyrics]} (the fuser prepends
-     * each condition in front of the previous one, so the prompt comes first whatever the config lists; spec §1.3). Row 0 is
+     * each condition in front of the previous one, so the prompt comes first whatever the config lists). Row 0 is
      * conditional, row 1 unconditional (zero prompt, null lyric).
      *
      * @param promptLatents VAE latents of the prompt {@code [frames, latent]}

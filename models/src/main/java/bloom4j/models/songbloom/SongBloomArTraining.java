@@ -26,7 +26,7 @@ import java.util.Map;
 
 /**
  * The teacher-forced AR half of SongBloom's training {@code forward} (upstream {@code MVSA_DiTAR.forward}, songbloom_mvsa.py
- * L176-272, spec songbloom.md §6.1) as one differentiable SameDiff graph, for fine-tuning (LoRA/DoRA on the LLaMA, or full). Per row:
+ * L176-272) as one differentiable SameDiff graph, for fine-tuning (LoRA/DoRA on the LLaMA, or full). Per row:
  * <pre>
  *   [ prefix (prompt | lyrics) | BOS, e(s_0..s_{S-1}), A_0, e(s_S..s_{2S-1}), A_1, ..., A_{N-1} ]     A_n = block_conv(latent block n)
  * </pre>

@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 
 /**
  * The constructor arguments of SongBloom's {@code MVSA_DiTAR} that fix tensor shapes (tencent-ailab/SongBloom@ef78022,
- * {@code SongBloom/models/songbloom/songbloom_mvsa.py} L58-174, {@code musicgen/get_backend.py}; spec songbloom.md §1.1, §2), under
+ * {@code SongBloom/models/songbloom/songbloom_mvsa.py} L58-174, {@code musicgen/get_backend.py}), under
  * the names of the {@code model:} block of the released YAML ({@code songbloom_full_150s.yaml}).
  *
  * <p><b>Where the values come from.</b> {@link #resolve} reads the YAML (kept by {@code bloom4j convert --config} under

@@ -23,7 +23,7 @@ import java.util.List;
  * The whole SongBloom: AR sketch LM ({@link SongBloomAr}), local DiT ({@link LocalDit}) with its sampler ({@link FlowSampler}) and
  * the StableVAE ({@link StableVae}), and the generation loop of upstream {@code MVSA_DiTAR.generate} plus
  * {@code SongBloom_Sampler.generate} (tencent-ailab/SongBloom@ef78022, {@code songbloom_mvsa.py} L491-554, {@code songbloom_pl.py}
- * L120-145; spec songbloom.md §1.3-1.5, §3.4, §9):
+ * L120-145):
  * <pre>
  *   prompt: mono 48 kHz waveform, first promptSeconds·48000 samples; cond and null (zeros of the same length) through the VAE
  *           encoder; one randn [2, latent, T] for the bottleneck of both rows (row 0 used; the null row is masked to zero)

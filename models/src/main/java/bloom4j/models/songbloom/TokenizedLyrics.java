@@ -3,7 +3,7 @@ package bloom4j.models.songbloom;
 import java.util.List;
 
 /**
- * One lyric string after the conditioner's tokenizer and state machine (spec songbloom.md §1.2 step B and §1.3). All three id arrays
+ * One lyric string after the conditioner's tokenizer and state machine. All three id arrays
  * have one entry per kept token and are not truncated: truncation to {@code max_len} happens when embedding, as upstream does.
  *
  * @param tokenIds    vocabulary ids of the kept tokens, in order

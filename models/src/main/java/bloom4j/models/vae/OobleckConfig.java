@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * The stable-audio-tools autoencoder configuration ({@code model_type: autoencoder}, Oobleck encoder/decoder, {@code vae}
- * bottleneck), as in SongBloom's {@code stable_audio_1920_vae.json}; spec songbloom.md §1.5.
+ * bottleneck), as in SongBloom's {@code stable_audio_1920_vae.json}.
  *
  * @param sampleRate        audio sample rate (48000)
  * @param ioChannels        audio channels in and out (2)

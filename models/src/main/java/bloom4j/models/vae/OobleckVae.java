@@ -26,7 +26,7 @@ import java.util.Map;
 /**
  * The Oobleck variational autoencoder of stable-audio-tools, as vendored by SongBloom (tencent-ailab/SongBloom@ef78022,
  * {@code SongBloom/models/vae_frontend/autoencoders.py} L49-250 and L142-270, {@code bottleneck.py} L113-142; descript-audio-codec
- * 1.0.0 {@code WNConv1d}/{@code WNConvTranspose1d}). Spec songbloom.md §1.3 and §1.5.
+ * 1.0.0 {@code WNConv1d}/{@code WNConvTranspose1d}).
  *
  * <pre>
  *   encoder: Conv(io→C, k7) · EncoderBlock×depth · Snake · Conv(→2L, k3)

@@ -21,7 +21,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The VQ codebook file (japanese-pipeline spec §4.3): safetensors with
+ * The VQ codebook file: safetensors with
  * <pre>
  *   codebook      F32 [K, D]   the codes E
  *   cluster_size  F32 [K]      EMA state N (optional)

@@ -61,8 +61,8 @@ class SongBloomConfigTest {
         assertEquals(850, c.prefixLength());
         assertEquals(1024, c.blockConvIn());
         assertEquals(16386, c.sketchVocabulary().embeddingRows());
-        assertEquals(37_751_808L, c.llama().paramsPerLayer(), "spec §5: 37,751,808 parameters per LLaMA layer");
-        assertEquals(1_359_066_624L, c.llama().params(), "spec §5: AR LLaMA parameters");
+        assertEquals(37_751_808L, c.llama().paramsPerLayer(), "37,751,808 parameters per LLaMA layer");
+        assertEquals(1_359_066_624L, c.llama().params(), "AR LLaMA parameters");
     }
 
     @Test

@@ -16,7 +16,7 @@ import java.util.Objects;
 /**
  * A LoRA/DoRA adapter configuration: the part of PEFT's {@code LoraConfig} (peft@5d602fd {@code src/peft/tuners/lora/config.py})
  * that bloom4j implements, read from and written to {@code adapter_config.json} under PEFT's key names
- * ({@code lora-dora-peft-formats.md} §4.1).
+ * (huggingface/peft@5d602fd {@code src/peft/tuners/lora/config.py}).
  *
  * @param r                   default rank (PEFT {@code r}, default 8)
  * @param loraAlpha           default alpha ({@code lora_alpha}, default 8); scaling is alpha/r, or alpha/√r with {@code useRslora}
@@ -126,7 +126,7 @@ public record LoraConfig(int r, double loraAlpha, double loraDropout, Targets ta
 
     /**
      * Keys of other LoRA variants or features bloom4j does not implement: a file setting any of them describes a different model, so
-     * it is refused rather than silently loaded as plain LoRA (spec §4.1). The value counts as unset when null, false, empty, or the
+     * it is refused rather than silently loaded as plain LoRA. The value counts as unset when null, false, empty, or the
      * default given here.
      */
     private static final Map<String, String> UNSUPPORTED = Map.ofEntries(

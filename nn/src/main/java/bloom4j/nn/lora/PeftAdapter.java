@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
 
 /**
  * A PEFT adapter folder, as {@code PeftModel.save_pretrained} writes it and {@code PeftModel.from_pretrained} reads it
- * ({@code lora-dora-peft-formats.md} §4): {@code adapter_config.json} ({@link LoraConfig}) and {@code adapter_model.safetensors}.
+ * (huggingface/peft@5d602fd {@code save_pretrained}, {@code src/peft/utils/save_and_load.py}): {@code adapter_config.json} ({@link LoraConfig}) and {@code adapter_model.safetensors}.
  *
  * <p>Tensors are held by module-relative key, the names bloom4j's graph uses below its adapter root: {@code <module>.lora_A.weight}
  * {@code [r, in]}, {@code <module>.lora_B.weight} {@code [out, r]} and, for DoRA, {@code <module>.lora_magnitude_vector} {@code [out]}.

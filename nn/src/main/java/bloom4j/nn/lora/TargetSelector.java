@@ -9,8 +9,7 @@ import java.util.regex.Pattern;
 
 /**
  * PEFT's rules for which modules of a model get an adapter and with which rank and alpha: {@code check_target_module_exists}
- * (tuners_utils.py L2293-2364) and {@code get_pattern_key} (other.py L1524-1532) at peft@5d602fd, as {@code lora-dora-peft-formats.md}
- * §5 sets them out. Module names are the model's dotted module paths ({@code model.layers.3.self_attn.q_proj}), without PEFT's
+ * (tuners_utils.py L2293-2364) and {@code get_pattern_key} (other.py L1524-1532) at peft@5d602fd. Module names are the model's dotted module paths ({@code model.layers.3.self_attn.q_proj}), without PEFT's
  * {@code base_model.model.} prefix. In order:
  * <ol>
  *   <li>{@code exclude_modules}: a regex excludes on a full match; a list excludes on an exact or dot-suffix match;</li>

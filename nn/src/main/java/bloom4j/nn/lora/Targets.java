@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * PEFT's {@code target_modules} / {@code exclude_modules} value, which is either a list of names or one regular expression
- * ({@code lora-dora-peft-formats.md} §5): a list entry matches a module name exactly or as a suffix of whole dotted segments
+ * (huggingface/peft@5d602fd {@code src/peft/tuners/tuners_utils.py} {@code check_target_module_exists}): a list entry matches a module name exactly or as a suffix of whole dotted segments
  * ({@code "q_proj"} matches {@code model.layers.0.self_attn.q_proj}, not {@code …xq_proj}); a string must match the whole name.
  * Exactly one of {@code names} and {@code regex} is non-null.
  */

@@ -1,6 +1,6 @@
 /**
  * LoRA, rsLoRA and DoRA on any {@link bloom4j.nn.Linear} of any bloom4j model, numerically PEFT's (peft@5d602fd; specification in
- * {@code lora-dora-peft-formats.md} §1-5), with PEFT's adapter folders.
+ * huggingface/peft@5d602fd {@code src/peft/tuners/lora/layer.py}, {@code dora.py}), with PEFT's adapter folders.
  *
  * <ul>
  *   <li>{@link bloom4j.nn.lora.LoraConfig}: PEFT's {@code LoraConfig} and its {@code adapter_config.json};

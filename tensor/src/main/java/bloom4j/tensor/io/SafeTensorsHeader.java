@@ -26,7 +26,7 @@ import java.util.Map;
 
 /**
  * The JSON header of a safetensors file: parsing with the reference reader's validation, and serialization as the reference writer
- * lays it out. Format: /work/shared/spec/lora-dora-peft-formats.md §6; reference {@code safetensors/src/tensor.rs}
+ * lays it out. Format: reference {@code safetensors/src/tensor.rs}
  * ({@code read_metadata} L390-425, {@code Metadata::validate} L627-664, {@code prepare} L218-265).
  *
  * @param metadata the {@code __metadata__} map in header order, or null when the header has none

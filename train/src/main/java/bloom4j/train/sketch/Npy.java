@@ -12,7 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** NumPy {@code .npy} v1.0 for 1-D int32 arrays (the sketch cache format, japanese-pipeline spec §2.7): write atomically, read back. */
+/** NumPy {@code .npy} v1.0 for 1-D int32 arrays (the sketch cache format): write atomically, read back. */
 public final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
     private static final Pattern HEADER = Pattern.compile("'descr':\\s*'([<>|]?)i([48])'.*'fortran_order':\\s*False.*'shape':\\s*\\((\\d+),?\\)");

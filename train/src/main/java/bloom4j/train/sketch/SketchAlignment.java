@@ -3,7 +3,7 @@ package bloom4j.train.sketch;
 /**
  * The frame-count rule that makes sketch tokens line up 1:1 with SongBloom's VAE latent frames (both 25 frames/s, 40 ms).
  *
- * <p>VAE (Oobleck, hop 1920 at 48 kHz; songbloom.md §5): each encoder stage is a conv with kernel 2s, stride s, padding s/2, all
+ * <p>VAE (Oobleck, hop 1920 at 48 kHz; tencent-ailab/SongBloom@ef78022 {@code stable_audio_1920_vae.json}): each encoder stage is a conv with kernel 2s, stride s, padding s/2, all
  * strides even, so a stage maps L to ⌊L/s⌋ and the latent has {@code T_lat = ⌊L48 / 1920⌋} frames for {@code L48} samples at 48 kHz.
  * A file at another rate is resampled to {@code L48 = ⌈L · 48000 / sr⌉} samples first (torchaudio's resampled length).
  *

@@ -20,7 +20,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Sketch tokens for new songs (japanese-pipeline spec §2.7): for each audio file, mono 24 kHz → MuQ hidden state of the codebook's
+ * Sketch tokens for new songs: for each audio file, mono 24 kHz → MuQ hidden state of the codebook's
  * layer → nearest code → the first {@link SketchAlignment#latentFrames} tokens, so that token t and VAE latent frame t cover the same
  * 40 ms. Written per file as
  * <pre>

@@ -9,7 +9,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * The sketch-vocabulary guard (issue 5; japanese-pipeline spec §2.7, §5.2, pitfall #1): a codebook of K codes can be used with a
+ * The sketch-vocabulary guard (issue 5): a codebook of K codes can be used with a
  * SongBloom model folder only if every id it can emit, 0..K−1, is one of the model's sketch codes 0..num_pitch−1, num_pitch being
  * read from the folder ({@code skeleton_emb} has num_pitch + 2 rows; the released model: 16384 codes, 16386 rows; the class default
  * 128 is not the released model). The check itself is {@link SketchVocabulary#requireTokens}, applied to the largest id K − 1.
@@ -43,6 +43,6 @@ public final class SketchVocabularyGuard {
     public static String semanticsNote(String codebookSha) {
         return "note: codebook " + codebookSha.substring(0, 12) + "… was trained by bloom4j, not by Tencent (whose sketch VQ is not "
                 + "released): its ids do not share the pretrained model's sketch semantics, so fine-tuning must train the skeleton_emb "
-                + "and skeleton_classifier rows (japanese-pipeline spec §5.2); expect the AR loss to start near ln K";
+                + "and skeleton_classifier rows; expect the AR loss to start near ln K";
     }
 }

@@ -9,7 +9,7 @@ import java.nio.file.Path;
  * Options of {@code bloom4j train-vq}.
  *
  * @param dataDir           folder of audio files (searched recursively)
- * @param output            the codebook file to write (safetensors, japanese-pipeline spec §4.3)
+ * @param output            the codebook file to write (safetensors)
  * @param muqModel          MuQ weights (converted folder, model.safetensors or .pt)
  * @param layer             MuQ hidden state to quantize: 0 (conv stem) .. the encoder depth (last_hidden_state)
  * @param codebookSize      K

@@ -41,13 +41,13 @@ import java.util.stream.Stream;
  *   <li><b>Resuming</b>: after every file the whole state (codebook, EMA buffers, epoch, position, step) is written atomically to
  *       {@code <output>.resume.safetensors}; rerunning the same command continues from there, bit-exactly. A run with other options
  *       or other data refuses the state file instead of mixing.</li>
- *   <li><b>Output</b>: the codebook file of japanese-pipeline spec §4.3 (written atomically), then the state file is removed.</li>
+ *   <li><b>Output</b>: the codebook file (written atomically), then the state file is removed.</li>
  * </ul>
  */
 public final class VqTrainer {
     private VqTrainer() {}
 
-    /** Usage of the codebook over the last epoch (spec §5.2 asks for these before training SongBloom on the sketches). */
+    /** Usage of the codebook over the last epoch. */
     public record Usage(int codes, int used, double deadRatio, double entropyBits, double top1Share, double meanLoss) {
         @Override public String toString() {
             return String.format(Locale.ROOT, "%d of %d codes used (dead %.1f%%), usage entropy %.2f bits (max %.2f), top-1 share %.2f%%, "

@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class SketchAlignmentTest {
 
     @Test void latentFramesFollowTheVaeHop() {
-        assertEquals(250, SketchAlignment.latentFrames(480_000, 48_000));   // 10 s: 480000 -> ... -> 250 (songbloom.md §5)
+        assertEquals(250, SketchAlignment.latentFrames(480_000, 48_000));   // 10 s: 480000 -> ... -> 250
         assertEquals(249, SketchAlignment.latentFrames(480_000 - 1, 48_000));
         assertEquals(250, SketchAlignment.latentFrames(240_000, 24_000));   // the same 10 s at 24 kHz: 480000 samples at 48 kHz
         assertEquals(250, SketchAlignment.latentFrames(441_000, 44_100));

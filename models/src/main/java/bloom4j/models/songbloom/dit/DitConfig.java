@@ -5,8 +5,7 @@ import bloom4j.tensor.io.TensorSource;
 import java.io.IOException;
 
 /**
- * Sizes of SongBloom's local DiT ({@code MVSA_DiTAR.nar_dit} and the layers around it, songbloom_mvsa.py L124-155 at ef78022);
- * spec songbloom.md §3.1.
+ * Sizes of SongBloom's local DiT ({@code MVSA_DiTAR.nar_dit} and the layers around it, songbloom_mvsa.py L124-155 at ef78022).
  *
  * @param dim                  model width D (1536)
  * @param heads                attention heads (24); head width D / heads

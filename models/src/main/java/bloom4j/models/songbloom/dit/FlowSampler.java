@@ -6,7 +6,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The rectified-flow Euler sampler SongBloom generates each block with: {@code sample_discrete_euler_with_temperature}
- * ({@code SongBloom/models/musicldm/inference/sampling.py} L51-83 at ef78022); spec songbloom.md §3.4.
+ * ({@code SongBloom/models/musicldm/inference/sampling.py} L51-83 at ef78022).
  *
  * <pre>
  *   t = linspace(σmax, 0, steps + 1)                          float32, torch's symmetric linspace

@@ -28,7 +28,7 @@ import java.util.Map;
 /**
  * SongBloom's local DiT: {@code MVSA_DiTAR.diffusion_forward} (tencent-ailab/SongBloom@ef78022, {@code songbloom_mvsa.py}
  * L309-351) over {@code nar_dit}, a {@code ContinuousTransformer} ({@code SongBloom/models/transformer.py}, after
- * stable-audio-tools / x-transformers); spec songbloom.md §3.1-3.2.
+ * stable-audio-tools / x-transformers).
  *
  * <pre>
  *   u    = project_in(cat(history_x, x))                     [B, 2·block, D]
