@@ -17,7 +17,7 @@ import java.util.Iterator;
 import java.util.List;
 
 /**
- * One reference case produced by the upstream PyTorch code (layout in the fixtures' FORMAT.md): {@code fixture.json} says what was
+ * One reference case produced by the upstream PyTorch code, a folder of three files: {@code fixture.json} says what was
  * run and with which tolerance, {@code model.pt} holds the weights under their release names, {@code io.safetensors} the inputs
  * (every random draw included) and the expected outputs.
  */
@@ -70,7 +70,7 @@ public final class Fixture implements AutoCloseable {
     public static Fixture open(Path dir) throws IOException {
         Path fj = dir.resolve("fixture.json");
         if (!Files.isRegularFile(fj)) {
-            throw new CheckpointException(dir, "not a fixture folder: fixture.json is missing (see the fixtures' FORMAT.md)");
+            throw new CheckpointException(dir, "not a fixture folder: fixture.json is missing (a fixture folder holds fixture.json, model.pt and io.safetensors)");
         }
         JsonNode json;
         try {
