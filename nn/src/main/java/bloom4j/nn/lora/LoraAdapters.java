@@ -85,7 +85,9 @@ public final class LoraAdapters implements LinearAdapters {
 
     /**
      * A training graph: with {@code lora_dropout > 0}, each adapter gets a dropout-mask placeholder to feed every step
-     * ({@link #dropoutMasks}); DoRA then uses its training formula. Without, the graph computes the eval formula.
+     * ({@link #dropoutMasks}); DoRA then uses its training formula. Without, the graph computes the eval formula. A mask is
+     * {@code [rows, in]}: the layer sees its input as rows whatever its rank ({@code [B, T, in]} is B·T rows, in C order), so a
+     * mask recorded for a rank-3 input is fed reshaped to rows, as {@link #dropoutMasks(long, SplittableRandom)} makes them.
      */
     public LoraAdapters training(boolean on) { return new LoraAdapters(config, fresh, seed, on, root, normAsConstant); }
 
