@@ -15,8 +15,14 @@ import java.util.List;
  * @param dtype          element type for floating tensors (F32, BF16 or F16); integer buffers keep their type
  * @param upstreamConfig the upstream yaml/json config, stored in config.json for the model loader; null if none
  * @param maxShardBytes  shard the weights above this many bytes
+ * @param allowExpandedViews read torch views that expand far beyond their storage (stride 0); refused by default
  */
-public record ConvertOptions(List<Path> sources, Path output, ModelKind kind, DType dtype, Path upstreamConfig, long maxShardBytes) {
+public record ConvertOptions(List<Path> sources, Path output, ModelKind kind, DType dtype, Path upstreamConfig, long maxShardBytes,
+                             boolean allowExpandedViews) {
+
+    public ConvertOptions(List<Path> sources, Path output, ModelKind kind, DType dtype, Path upstreamConfig, long maxShardBytes) {
+        this(sources, output, kind, dtype, upstreamConfig, maxShardBytes, false);
+    }
 
     public static final long DEFAULT_SHARD_BYTES = 4L << 30;
 

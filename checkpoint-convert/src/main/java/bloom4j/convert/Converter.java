@@ -58,7 +58,7 @@ public final class Converter {
         try {
             Map<String, TensorSource> owner = new LinkedHashMap<>();
             for (Path p : o.sources()) {
-                TensorSource s = Checkpoints.open(p);
+                TensorSource s = Checkpoints.open(p, o.allowExpandedViews());
                 sources.add(s);
                 for (String n : s.names()) {
                     TensorSource prev = owner.putIfAbsent(n, s);

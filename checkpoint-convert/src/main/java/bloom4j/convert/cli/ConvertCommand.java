@@ -5,6 +5,7 @@ import bloom4j.convert.ConvertResult;
 import bloom4j.convert.Converter;
 import bloom4j.convert.ModelKind;
 import bloom4j.tensor.DType;
+import bloom4j.tensor.io.PtCheckpoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -15,8 +16,9 @@ import java.util.concurrent.Callable;
 
 /** {@code bloom4j convert --from FILE... --to DIR}: a bloom4j model folder from upstream checkpoints. */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = {"Convert upstream checkpoints (.pt/.pth/.bin, Lightning .ckpt, safetensors) into a bloom4j model folder:",
-                "config.json, model.safetensors (sharded above --shard-size) with the upstream parameter names, provenance.json."})
+        description = {"Convert upstream checkpoints (.pt/.pth/.bin, Lightning .ckpt, safetensors) into a bloom4j model folder.",
+                "The folder holds config.json, model.safetensors (sharded above --shard-size) with the upstream parameter names, and",
+                "provenance.json."})
 final class ConvertCommand implements Callable<Integer> {
 
     @Option(names = "--from", required = true, arity = "1..*", paramLabel = "FILE", description = "source checkpoint(s)")
@@ -39,6 +41,10 @@ final class ConvertCommand implements Callable<Integer> {
             description = "largest weight file before sharding, e.g. 500MB, 4GB (default 4GB)")
     String shardSize;
 
+    @Option(names = "--allow-expanded-views", description = "read torch views that repeat their storage more than "
+            + PtCheckpoint.MAX_EXPANSION + " times (stride 0); only for checkpoints you trust")
+    boolean allowExpandedViews;
+
     @Override public Integer call() throws Exception {
         ModelKind kind = null;
         if (!model.equalsIgnoreCase("auto")) {
@@ -51,7 +57,7 @@ final class ConvertCommand implements Callable<Integer> {
             case "f16", "float16", "fp16", "half" -> DType.F16;
             default -> throw new IllegalArgumentException("--dtype " + dtype + ": expected f32, bf16 or f16");
         };
-        ConvertResult r = Converter.convert(new ConvertOptions(from, to, kind, dt, config, parseSize(shardSize)), true);
+        ConvertResult r = Converter.convert(new ConvertOptions(from, to, kind, dt, config, parseSize(shardSize), allowExpandedViews), true);
         System.out.printf(Locale.ROOT, "converted %d tensors (%,d elements, %,d bytes) of a %s model into %s%n", r.tensors(),
                 r.elements(), r.bytes(), r.kind().id(), r.folder());
         for (Path f : r.weightFiles()) System.out.println("  " + f.getFileName());

@@ -83,4 +83,29 @@ class ConvertMainTest {
         assertEquals(4L << 30, ConvertCommand.parseSize("4gb"));
         assertEquals(123, ConvertCommand.parseSize("123"));
     }
+
+    @org.junit.jupiter.api.Test
+    void everySubcommandSummaryIsAWholeSentence() {
+        java.util.List<String> cut = bloom4j.tensor.cli.HelpCheck.cutSummaries(new ConvertMain());
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of(), cut, "first description lines shown cut in --help");
+    }
+
+    @Test
+    void aStrideZeroExpansionIsRefusedUntilAllowed(@TempDir Path tmp) throws Exception {
+        // a 24-byte storage viewed as [65536, 6] with stride 0: 1.5 MiB from a file of a few hundred bytes
+        java.nio.ByteBuffer six = java.nio.ByteBuffer.allocate(24).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < 6; i++) six.putFloat(i);
+        byte[] pkl = bloom4j.tensor.pickle.PickleBytes.proto2().orderedDict().mark().str("w")
+                .tensorV2("FloatStorage", "0", 6, 0, new long[] {65536, 6}, new long[] {0, 1}).setItems().stop().bytes();
+        Path pt = tmp.resolve("expanded.pt");
+        new bloom4j.tensor.io.TorchZipWriter().add("archive/data.pkl", pkl).add("archive/byteorder", "little")
+                .add("archive/data/0", six.array()).add("archive/version", "3\n").write(pt);
+        Captured refused = run("convert", "--from", pt.toString(), "--to", tmp.resolve("out").toString());
+        assertEquals(1, refused.exitCode(), refused.output());
+        assertTrue(refused.output().contains("--allow-expanded-views"), refused.output());
+        assertTrue(!Files.exists(tmp.resolve("out")), "nothing is published");
+        Captured allowed = run("convert", "--from", pt.toString(), "--to", tmp.resolve("out").toString(), "--allow-expanded-views");
+        assertEquals(0, allowed.exitCode(), allowed.output());
+        assertTrue(Files.size(tmp.resolve("out/model.safetensors")) > 65536 * 6 * 4);
+    }
 }

@@ -59,10 +59,18 @@ public final class Checkpoints {
      * dict of a torch.save checkpoint (.pt/.pth/.bin, or a Lightning .ckpt's {@code state_dict}). Close the source when done.
      */
     public static TensorSource open(Path path) throws IOException {
+        return open(path, false);
+    }
+
+    /**
+     * {@link #open(Path)}; {@code allowExpandedViews} lets a torch.save checkpoint's stride-0 views expand beyond
+     * {@link PtCheckpoint#MAX_EXPANSION} times their storage (safetensors files hold no views).
+     */
+    public static TensorSource open(Path path, boolean allowExpandedViews) throws IOException {
         return switch (detect(path)) {
             case SAFETENSORS -> SafeTensorsFile.open(path);
             case SAFETENSORS_SHARDED, MODEL_FOLDER -> SafeTensors.open(path);
-            case TORCH_ZIP -> PtCheckpoint.openStateDict(path);
+            case TORCH_ZIP -> PtCheckpoint.openStateDict(path, allowExpandedViews);
             case TORCH_LEGACY -> throw new CheckpointException(path,
                     "legacy torch.save format (torch < 1.6) is not supported: re-save it with torch >= 1.6");
             case UNKNOWN -> throw new CheckpointException(path, unknownReason(path));

@@ -57,10 +57,22 @@ public final class PtCheckpoint implements AutoCloseable {
     private final Map<String, ByteBuffer> mapped = new HashMap<>();
     private final Object root;
     private volatile boolean closed;
+    private final boolean allowExpandedViews;
 
-    private PtCheckpoint(Path file, FileChannel channel) throws IOException {
+    /**
+     * A non-contiguous view (e.g. {@code expand()}, stride 0) may name far more elements than its storage holds; reading it
+     * materialises every repeated element. Views larger than this many times their storage, and over
+     * {@link #EXPANSION_FLOOR_BYTES}, are refused unless the checkpoint was opened with {@code allowExpandedViews}: a few-kB file
+     * must not turn into gigabytes of memory unasked.
+     */
+    public static final long MAX_EXPANSION = 64;
+    /** Expanded views up to this size are always read (small broadcast buffers are common in real checkpoints). */
+    public static final long EXPANSION_FLOOR_BYTES = 1L << 20;
+
+    private PtCheckpoint(Path file, FileChannel channel, boolean allowExpandedViews) throws IOException {
         this.file = file;
         this.channel = channel;
+        this.allowExpandedViews = allowExpandedViews;
         checkMagic(file, channel);
         this.zip = ZipDirectory.read(file, channel);
         ZipDirectory.Entry pkl = findDataPkl();
@@ -75,11 +87,21 @@ public final class PtCheckpoint implements AutoCloseable {
         this.root = Unpickler.load(pickle, file, new TorchPickle(this, file, zip, archiveRoot));
     }
 
-    /** Opens a checkpoint and reads its object tree (not its tensor data). */
+    /** Opens a checkpoint and reads its object tree (not its tensor data); expanded views are limited (see {@link #MAX_EXPANSION}). */
     public static PtCheckpoint open(Path file) throws IOException {
+        return open(file, false);
+    }
+
+    /**
+     * Opens a checkpoint and reads its object tree (not its tensor data).
+     *
+     * @param allowExpandedViews read views of any expansion over their storage (the user asked for it, e.g. with
+     *                           {@code convert --allow-expanded-views})
+     */
+    public static PtCheckpoint open(Path file, boolean allowExpandedViews) throws IOException {
         FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
         try {
-            return new PtCheckpoint(file, ch);
+            return new PtCheckpoint(file, ch, allowExpandedViews);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -91,7 +113,12 @@ public final class PtCheckpoint implements AutoCloseable {
      * checkpoint.
      */
     public static TensorSource openStateDict(Path file) throws IOException {
-        PtCheckpoint c = open(file);
+        return openStateDict(file, false);
+    }
+
+    /** {@link #openStateDict(Path)}, optionally reading views of any expansion (see {@link #open(Path, boolean)}). */
+    public static TensorSource openStateDict(Path file, boolean allowExpandedViews) throws IOException {
+        PtCheckpoint c = open(file, allowExpandedViews);
         try {
             return ((PtTensorSource) c.stateDict()).ownedBy(c);
         } catch (IOException | RuntimeException e) {
@@ -231,6 +258,14 @@ public final class PtCheckpoint implements AutoCloseable {
             if (t.numel() > (Integer.MAX_VALUE - 8) / elem) {
                 throw new CheckpointException(file, "tensor " + t + " has " + t.numel() + " elements; a strided copy over 2 GiB "
                         + "is not supported");
+            }
+            long viewBytes = t.numel() * elem;
+            if (!allowExpandedViews && viewBytes > EXPANSION_FLOOR_BYTES && viewBytes > MAX_EXPANSION * (long) storage.capacity()) {
+                throw new CheckpointException(file, String.format(java.util.Locale.ROOT, "tensor %s is a view (stride %s) of %,d "
+                        + "bytes over a storage of %,d bytes: %,.0fx expansion, more than the %dx read without asking. If the "
+                        + "checkpoint is trusted, pass --allow-expanded-views to convert (or open it with allowExpandedViews)",
+                        t, java.util.Arrays.toString(t.stride()), viewBytes, storage.capacity(),
+                        viewBytes / (double) Math.max(1, storage.capacity()), MAX_EXPANSION));
             }
             data = StridedCopy.gather(storage, elem, t.storageOffset(), t.shape(), t.stride());
         }

@@ -146,6 +146,39 @@ class PtCheckpointTest {
     }
 
     @Test
+    void aStrideZeroViewExpandingFarBeyondItsStorageIsRefusedUnlessAllowed() throws Exception {
+        // 6 floats stored, viewed as [65536, 6] with stride 0: 1.5 MiB from 24 bytes
+        byte[] pkl = PickleBytes.proto2().orderedDict().mark().str("w")
+                .tensorV2("FloatStorage", "0", 6, 0, new long[]{65536, 6}, new long[]{0, 1}).setItems().stop().bytes();
+        Path f = write(torchZip("archive", pkl, "little", le(W)), "expanded.pt");
+        try (PtCheckpoint c = PtCheckpoint.open(f)) {
+            CheckpointException e = assertThrows(CheckpointException.class, () -> c.stateDict().raw("w"));
+            assertTrue(e.getMessage().contains("1,572,864 bytes over a storage of 24 bytes"), e.getMessage());
+            assertTrue(e.getMessage().contains("--allow-expanded-views"), e.getMessage());
+        }
+        try (TensorSource s = Checkpoints.open(f)) {
+            assertThrows(CheckpointException.class, () -> s.raw("w"));
+        }
+        try (TensorSource s = Checkpoints.open(f, true)) {
+            float[] v = s.loadFloat("w").data().asFloat();
+            assertEquals(65536 * 6, v.length);
+            for (int r : new int[]{0, 1, 65535}) {
+                for (int j = 0; j < 6; j++) assertEquals(Float.floatToIntBits(W[j]), Float.floatToIntBits(v[r * 6 + j]));
+            }
+        }
+    }
+
+    @Test
+    void aSmallBroadcastViewIsReadWithoutAsking() throws Exception {
+        // 100x expansion but only 2,400 bytes: under the floor, so it reads
+        byte[] pkl = PickleBytes.proto2().orderedDict().mark().str("w")
+                .tensorV2("FloatStorage", "0", 6, 0, new long[]{100, 6}, new long[]{0, 1}).setItems().stop().bytes();
+        try (PtCheckpoint c = PtCheckpoint.open(write(torchZip("archive", pkl, "little", le(W)), "bcast.pt"))) {
+            assertEquals(600, c.stateDict().raw("w").numel());
+        }
+    }
+
+    @Test
     void corruptEndOfCentralDirectoryIsRefused() throws Exception {
         byte[] whole = Files.readAllBytes(PtFixtureTest.fixtureDir().resolve("model.pt"));
         int z64 = whole.length - 22 - 20 - 56; // torch writes a ZIP64 end record (and locator) even for small files

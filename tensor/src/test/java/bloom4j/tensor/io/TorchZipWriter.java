@@ -19,7 +19,7 @@ import java.util.zip.Deflater;
  * descriptor, local "FB" extra fields padding data to 64 bytes), optionally with ZIP64 records for every entry, a sparse gap that
  * pushes later entries past 4 GiB, or DEFLATE-compressed entries.
  */
-final class TorchZipWriter {
+public final class TorchZipWriter {
     /** An entry: its bytes, or (data null) {@code sparseSize} unwritten zero bytes with a dummy CRC. */
     private record Item(String name, byte[] data, long sparseSize, long gapBefore) {
         long size() { return data == null ? sparseSize : data.length; }
@@ -31,7 +31,7 @@ final class TorchZipWriter {
     private long pendingGap;
 
     /** Adds an entry (full name, including the root folder). */
-    TorchZipWriter add(String name, byte[] data) {
+    public TorchZipWriter add(String name, byte[] data) {
         items.add(new Item(name, data, 0, pendingGap));
         pendingGap = 0;
         return this;
@@ -44,7 +44,7 @@ final class TorchZipWriter {
         return this;
     }
 
-    TorchZipWriter add(String name, String text) { return add(name, text.getBytes(StandardCharsets.UTF_8)); }
+    public TorchZipWriter add(String name, String text) { return add(name, text.getBytes(StandardCharsets.UTF_8)); }
 
     /** Leaves {@code bytes} of unwritten (sparse) space before the next entry. */
     TorchZipWriter gap(long bytes) {
@@ -63,7 +63,7 @@ final class TorchZipWriter {
         return this;
     }
 
-    void write(Path path) throws IOException {
+    public void write(Path path) throws IOException {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
             long pos = 0;
