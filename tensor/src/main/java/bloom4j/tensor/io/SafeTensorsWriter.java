@@ -3,6 +3,8 @@ package bloom4j.tensor.io;
 import bloom4j.tensor.DType;
 import bloom4j.tensor.TensorInfo;
 import bloom4j.tensor.io.SafeTensorsHeader.Entry;
+import bloom4j.tensor.util.AtomicFiles;
+import bloom4j.tensor.util.DiskSpace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
@@ -13,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
 /**
@@ -91,6 +91,7 @@ public final class SafeTensorsWriter {
         shards.add(current);
 
         Files.createDirectories(dir);
+        DiskSpace.require(dir, total, "the " + source.names().size() + " tensors written to " + dir);
         List<Path> written = new ArrayList<>();
         if (shards.size() == 1) {
             Path single = dir.resolve(SafeTensors.SINGLE_FILE);
@@ -107,7 +108,7 @@ public final class SafeTensorsWriter {
             }
             Path index = dir.resolve(SafeTensors.INDEX_FILE);
             byte[] json = indexJson(total, weightMap);
-            atomically(index, ch -> writeFully(ch, ByteBuffer.wrap(json)));
+            atomically(index, json.length, ch -> writeFully(ch, ByteBuffer.wrap(json)));
             written.add(index);
         }
         removeStale(dir, written);
@@ -144,7 +145,7 @@ public final class SafeTensorsWriter {
             offset = end;
         }
         byte[] header = SafeTensorsHeader.serialize(metadata, layout);
-        atomically(file, ch -> {
+        atomically(file, 8 + header.length + offset, ch -> {
             writeFully(ch, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length));
             writeFully(ch, ByteBuffer.wrap(header));
             for (Entry e : layout) {
@@ -197,24 +198,22 @@ public final class SafeTensorsWriter {
     }
 
     /** Writes {@code file} through a temporary sibling renamed over it at the end; the temporary is deleted on any failure. */
-    private static void atomically(Path file, Body body) throws IOException {
+    private static void atomically(Path file, long bytes, Body body) throws IOException {
         Path target = file.toAbsolutePath();
-        Path dir = target.getParent();
-        Files.createDirectories(dir);
-        // created with default permissions (Files.createTempFile would make the result owner-only)
-        Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+        Path tmp = AtomicFiles.tempSibling(target);
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 body.write(ch);
                 ch.force(true);
             }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            AtomicFiles.commit(tmp, target);
         } catch (Throwable t) {
             try {
                 Files.deleteIfExists(tmp);
             } catch (IOException e) {
                 t.addSuppressed(e);
             }
+            if (t instanceof IOException io) throw DiskSpace.explain(io, target, bytes);
             throw t;
         }
     }

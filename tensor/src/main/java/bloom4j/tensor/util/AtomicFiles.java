@@ -10,29 +10,68 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
  * Writes that never leave a half-written result under the final name: write to a temporary sibling, then rename. An interrupted
- * run leaves at most a {@code .partial} sibling, which is never mistaken for the result.
+ * run leaves at most a hidden {@code .NAME.partial-PID-RANDOM} sibling, which is never mistaken for the result and which the next
+ * run of the same command removes ({@link #removeStale}, {@link #removeStalePartials}): the process id in the name tells a
+ * leftover of a dead run from the work of a live one.
+ *
+ * <p>A write that runs out of disk space fails with a {@link DiskFullException} naming the file and the bytes it needed.
  */
 public final class AtomicFiles {
     private AtomicFiles() {}
 
+    private static final String PARTIAL = ".partial-";
+    /** Names this class makes now: {@code .NAME.partial-PID-RANDOM}. */
+    private static final Pattern CURRENT = Pattern.compile("^\\..+\\.partial-(\\d+)-[0-9a-z]+$");
+    /** Names earlier bloom4j versions made (no process id): {@code .NAME.123.partial}, {@code .NAME.partial-123}, {@code .NAME.ab12.tmp}. */
+    private static final Pattern LEGACY = Pattern.compile("^\\..+(\\.-?\\d+\\.partial|\\d+\\.partial|\\.partial-\\d+|\\.[0-9a-f]+\\.tmp)$");
+
     /** Writes text to {@code target} atomically (temp file in the same folder, then rename over it). */
     public static void writeString(Path target, String text) throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".partial");
-        try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            makeReadable(tmp, "rw-r--r--");
-            move(tmp, target, true);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        write(target, bytes.length, tmp -> Files.write(tmp, bytes));
+    }
+
+    /** Writes bytes to {@code target} atomically. */
+    public static void writeBytes(Path target, byte[] bytes) throws IOException {
+        write(target, bytes.length, tmp -> Files.write(tmp, bytes));
+    }
+
+    /**
+     * A new empty temporary sibling of {@code target}, {@code .NAME.partial-PID-RANDOM}, with default permissions; the caller
+     * renames it over the target (see {@link #commit}) or deletes it.
+     */
+    public static Path tempSibling(Path target) throws IOException {
+        Path abs = target.toAbsolutePath();
+        Files.createDirectories(abs.getParent());
+        for (int attempt = 0; ; attempt++) {
+            Path tmp = abs.resolveSibling(partialName(abs.getFileName().toString()));
+            try {
+                return Files.createFile(tmp);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt > 8) throw e;
+            }
         }
+    }
+
+    private static String partialName(String name) {
+        return "." + name + PARTIAL + ProcessHandle.current().pid() + "-"
+                + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
+    }
+
+    /** Renames a finished temporary sibling over {@code target} (0644, atomic, replacing). */
+    public static void commit(Path tmp, Path target) throws IOException {
+        makeReadable(tmp, "rw-r--r--");
+        move(tmp, target.toAbsolutePath(), true);
     }
 
     /** Writes a file through a path, for writers that need one (codecs that seek, libraries that open the file themselves). */
@@ -46,17 +85,71 @@ public final class AtomicFiles {
      * with the usual 0644 permissions. On failure the temporary file is deleted and {@code target} is left as it was.
      */
     public static void write(Path target, FileWriter writer) throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".partial");
+        write(target, -1, writer);
+    }
+
+    /**
+     * {@link #write(Path, FileWriter)} for a result of about {@code expectedBytes} (or -1 if unknown): checked against the free
+     * space first, and named in the error if the disk fills up anyway.
+     */
+    public static void write(Path target, long expectedBytes, FileWriter writer) throws IOException {
+        if (expectedBytes > 0) DiskSpace.require(target.toAbsolutePath().getParent(), expectedBytes, target.toString());
+        Path tmp = tempSibling(target);
         try {
             writer.write(tmp);
-            makeReadable(tmp, "rw-r--r--");
-            move(tmp, target.toAbsolutePath(), true);
-        } catch (IOException | RuntimeException | Error e) {
+            commit(tmp, target);
+        } catch (IOException e) {
+            IOException named = DiskSpace.explain(e, target, expectedBytes > 0 ? expectedBytes : sizeOrZero(tmp));
+            Files.deleteIfExists(tmp);
+            throw named;
+        } catch (RuntimeException | Error e) {
             Files.deleteIfExists(tmp);
             throw e;
         }
+    }
+
+    private static long sizeOrZero(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * Removes what an interrupted earlier run left of {@code target}: temporary siblings ({@code .NAME.partial-…} files or
+     * folders) whose process is gone, and those of earlier bloom4j versions. A live run's temporaries are kept. Returns how many
+     * were removed.
+     */
+    public static int removeStale(Path target) throws IOException {
+        Path abs = target.toAbsolutePath();
+        return removeStale(abs.getParent(), "." + abs.getFileName() + ".");
+    }
+
+    /** {@link #removeStale} for every name in {@code dir} (a command's own output folder). */
+    public static int removeStalePartials(Path dir) throws IOException {
+        return removeStale(dir.toAbsolutePath(), ".");
+    }
+
+    private static int removeStale(Path dir, String prefix) throws IOException {
+        if (!Files.isDirectory(dir)) return 0;
+        List<Path> stale = new ArrayList<>();
+        try (Stream<Path> s = Files.list(dir)) {
+            s.forEach(p -> {
+                String n = p.getFileName().toString();
+                if (!n.startsWith(prefix)) return;
+                Matcher m = CURRENT.matcher(n);
+                if (m.matches()) {
+                    long pid = Long.parseLong(m.group(1));
+                    boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+                    if (!alive) stale.add(p);
+                } else if (LEGACY.matcher(n).matches()) {
+                    stale.add(p);
+                }
+            });
+        }
+        for (Path p : stale) deleteTree(p);
+        return stale.size();
     }
 
     /**
@@ -75,9 +168,17 @@ public final class AtomicFiles {
             }
         }
         Files.createDirectories(abs.getParent());
-        Path staging = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".partial-");
-        makeReadable(staging, "rwxr-xr-x");
-        return staging;
+        removeStale(abs);
+        for (int attempt = 0; ; attempt++) {
+            Path staging = abs.resolveSibling(partialName(abs.getFileName().toString()));
+            try {
+                Files.createDirectory(staging);
+                makeReadable(staging, "rwxr-xr-x");
+                return staging;
+            } catch (FileAlreadyExistsException e) {
+                if (attempt > 8) throw e;
+            }
+        }
     }
 
     /**

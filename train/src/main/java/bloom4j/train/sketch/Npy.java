@@ -8,7 +8,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,14 +25,7 @@ public final class Npy {
         ByteBuffer b = ByteBuffer.allocate(MAGIC.length + 2 + header.length() + 4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
         b.put(MAGIC).putShort((short) header.length()).put(header.getBytes(StandardCharsets.US_ASCII));
         for (int x : v) b.putInt(x);
-        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".partial");
-        try {
-            Files.write(tmp, b.array());
-            AtomicFiles.makeReadable(tmp, "rw-r--r--");
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.writeBytes(file, b.array());
     }
 
     /** A 1-D little-endian int32 or int64 array (values must fit in int). */

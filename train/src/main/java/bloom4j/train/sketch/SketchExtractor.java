@@ -79,6 +79,8 @@ public final class SketchExtractor {
         }
         if (files.isEmpty()) throw new IllegalArgumentException("no audio files in " + o.dataDir());
         Files.createDirectories(o.output());
+        int stale = AtomicFiles.removeStalePartials(o.output());
+        if (stale > 0) log.println("removed " + stale + " partial file(s) an interrupted run left in " + o.output());
         List<Path> todo = new ArrayList<>();
         int cached = 0;
         for (Path f : files) {

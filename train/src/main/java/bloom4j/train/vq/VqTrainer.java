@@ -9,6 +9,7 @@ import bloom4j.tensor.DType;
 import bloom4j.tensor.io.RawTensor;
 import bloom4j.tensor.io.SafeTensorsFile;
 import bloom4j.tensor.io.SafeTensorsWriter;
+import bloom4j.tensor.util.AtomicFiles;
 import bloom4j.tensor.util.Progress;
 import bloom4j.tensor.util.Sha256;
 import bloom4j.train.sketch.SketchVocabularyGuard;
@@ -97,6 +98,9 @@ public final class VqTrainer {
         VqConfig cfg = new VqConfig(source.dim(), o.codebookSize(), o.distance(), o.decay(), 1e-5, o.deadCodeThreshold(),
                 o.deadCodeThreshold(), o.kmeansInit(), o.kmeansIters(), 1.0);
         Path state = sibling(o.output(), ".resume.safetensors");
+        int stale = AtomicFiles.removeStale(o.output()) + AtomicFiles.removeStale(state)
+                + AtomicFiles.removeStalePartials(sibling(o.output(), ".features"));
+        if (stale > 0) log.println("removed " + stale + " partial file(s) an interrupted run left next to " + o.output());
         String dataSha = dataSha(o.dataDir(), files);
         String identity = o.identity() + "|" + source.describe();
 
