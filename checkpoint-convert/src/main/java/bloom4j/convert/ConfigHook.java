@@ -1,5 +1,6 @@
 package bloom4j.convert;
 
+import bloom4j.models.songbloom.InferenceConfig;
 import bloom4j.models.songbloom.SongBloomConfig;
 import bloom4j.tensor.io.TensorSource;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -29,11 +30,22 @@ interface ConfigHook {
             return List.of("no --config given: SongBloom's attention heads and rotary base are not in the weights, so the folder cannot "
                     + "be loaded for generation; convert again with --config songbloom_full_150s.yaml (or the YAML of your checkpoint)");
         }
+        SongBloomConfig c;
+        InferenceConfig inference;
         try {
-            SongBloomConfig.resolve(upstream, weights);
+            c = SongBloomConfig.resolve(upstream, weights);
         } catch (IllegalArgumentException e) {
             throw new IOException("--config does not fit the checkpoint: " + e.getMessage(), e);
         }
-        return List.of();
+        try {
+            inference = InferenceConfig.parse(upstream, "--config");
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        String topK = inference.topKProblem(c.sketchVocabulary());
+        if (topK == null) return List.of();
+        // A top_k the YAML gives is the user's mistake; the released default on a smaller model is only worth a warning.
+        if (inference.given("top_k")) throw new IOException(topK);
+        return List.of(topK);
     };
 }

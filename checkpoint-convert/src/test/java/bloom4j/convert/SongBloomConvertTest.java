@@ -48,7 +48,10 @@ class SongBloomConvertTest {
             ConvertResult r = Converter.convert(new ConvertOptions(List.of(f.checkpoint()), out, null, DType.F32, yaml(f, tmp, 32),
                     ConvertOptions.DEFAULT_SHARD_BYTES), false);
             assertEquals(ModelKind.SONGBLOOM, r.kind());
-            assertEquals(List.of(), r.warnings());
+            // the YAML has no inference block, and the released top_k of 100 does not fit 32 codes: said, not blamed on the user
+            assertEquals(1, r.warnings().size(), r.warnings().toString());
+            assertTrue(r.warnings().get(0).startsWith("top_k 100 (the released default; --config has no inference.top_k) exceeds "
+                    + "the model's 33 sketch classes"), r.warnings().get(0));
 
             SongBloomAr m = SongBloomAr.load(out);
             assertEquals(SongBloomConfig.tiny(), m.config());
@@ -81,6 +84,48 @@ class SongBloomConvertTest {
             assertTrue(r.warnings().get(0).contains("--config songbloom_full_150s.yaml"), r.warnings().get(0));
             IOException e = assertThrows(IOException.class, () -> SongBloomAr.load(tmp.resolve("noyaml")));
             assertTrue(e.getMessage().contains("no upstream_config"), e.getMessage());
+        }
+    }
+
+    static Path yamlWithInference(Fixture f, Path dir, String inferenceJson) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode root = (ObjectNode) json.readTree(yaml(f, dir, 32).toFile());
+        root.set("inference", json.readTree(inferenceJson));
+        Path p = dir.resolve("songbloom_tiny_inference.json");
+        Files.writeString(p, json.writeValueAsString(root));
+        return p;
+    }
+
+    @Test
+    void anInferenceBlockOfTheWrongShapeStopsTheConversionNamingEveryKey(@TempDir Path tmp) throws Exception {
+        try (Fixture f = fixture()) {
+            Path out = tmp.resolve("bad-inference");
+            IOException e = assertThrows(IOException.class, () -> Converter.convert(new ConvertOptions(List.of(f.checkpoint()), out, null,
+                    DType.F32, yamlWithInference(f, tmp, "{\"top_k\": \"many\", \"temp\": [0.9], \"cfg_coef\": {\"a\": 1}}"),
+                    ConvertOptions.DEFAULT_SHARD_BYTES), false));
+            assertTrue(e.getMessage().startsWith("--config: 3 problems"), e.getMessage());
+            assertTrue(e.getMessage().contains("inference.top_k must be a whole number >= 0, got text \"many\""), e.getMessage());
+            assertTrue(e.getMessage().contains("inference.temp must be a finite number"), e.getMessage());
+            assertTrue(e.getMessage().contains("inference.cfg_coef must be a number or a pair"), e.getMessage());
+            assertFalse(Files.exists(out), "nothing is written");
+
+            e = assertThrows(IOException.class, () -> Converter.convert(new ConvertOptions(List.of(f.checkpoint()), out, null,
+                    DType.F32, yamlWithInference(f, tmp, "[1, 2]"), ConvertOptions.DEFAULT_SHARD_BYTES), false));
+            assertTrue(e.getMessage().contains("'inference' must be a mapping"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aTopKTheYamlGivesThatDoesNotFitStopsTheConversion(@TempDir Path tmp) throws Exception {
+        try (Fixture f = fixture()) {
+            Path out = tmp.resolve("big-topk");
+            IOException e = assertThrows(IOException.class, () -> Converter.convert(new ConvertOptions(List.of(f.checkpoint()), out, null,
+                    DType.F32, yamlWithInference(f, tmp, "{\"top_k\": 100}"), ConvertOptions.DEFAULT_SHARD_BYTES), false));
+            assertTrue(e.getMessage().startsWith("top_k 100 (inference.top_k in --config) exceeds the model's 33 sketch classes"),
+                    e.getMessage());
+            ConvertResult ok = Converter.convert(new ConvertOptions(List.of(f.checkpoint()), out, null, DType.F32,
+                    yamlWithInference(f, tmp, "{\"top_k\": 33, \"cfg_coef\": [2.0, 1.5]}"), ConvertOptions.DEFAULT_SHARD_BYTES), false);
+            assertEquals(List.of(), ok.warnings());
         }
     }
 }

@@ -21,19 +21,64 @@ import org.nd4j.nativeblas.NativeOpsHolder;
  * next matrix product's OpenBLAS thread waits for the core: the 1536-wide output projection took 2.5 times as long), 222-226 ms
  * with it at 1. With OpenBLAS on 1 thread instead of 2, the step took 313 ms.
  *
- * <p>These are process-wide ND4J settings: commands apply them once at start; an application embedding bloom4j decides for itself.
+ * <p>These are process-wide ND4J settings. Commands apply them once at start; model loaders that run inference
+ * ({@code SongGenerator.load}) call {@link #ensureConfigured()}, which applies the same split over all cores unless the application
+ * already chose with {@link #forInference}. OpenBLAS reads {@code OPENBLAS_CORETYPE} when its library loads, before any Java code
+ * can set it: an application sets it in its environment as the launcher does ({@link #recommendedCoreType}); when it is unset on
+ * a CPU that needs it, {@link #ensureConfigured()} logs a warning once.
  */
 public final class ComputeThreads {
     private ComputeThreads() {}
 
+    private static volatile boolean configured;
+    private static boolean warned;
+
     /** ND4J's own kernels on one thread, BLAS on {@code threads}. */
     public static void forInference(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        configured = true;
         Nd4j.getEnvironment().setMaxThreads(1);
         Nd4j.getEnvironment().setMaxMasterThreads(1);
         NativeOps ops = NativeOpsHolder.getInstance().getDeviceNativeOps();
         ops.setOmpNumThreads(1);
         Nd4j.factory().blas().setMaxThreads(threads);
+    }
+
+    /**
+     * Applies {@link #forInference} over all cores unless the application already set the split itself; warns once (through
+     * {@link System.Logger}) when {@code OPENBLAS_CORETYPE} is unset on a CPU whose kernel OpenBLAS 0.3.19 would not pick.
+     */
+    public static synchronized void ensureConfigured() {
+        if (!configured) forInference(Runtime.getRuntime().availableProcessors());
+        if (!warned && System.getenv("OPENBLAS_CORETYPE") == null) {
+            warned = true;
+            String core = recommendedCoreType(cpuFlags());
+            if (core != null) {
+                System.getLogger("bloom4j").log(System.Logger.Level.WARNING, "OPENBLAS_CORETYPE is not set: OpenBLAS may run a slow "
+                        + "generic kernel on this CPU. Start the JVM with OPENBLAS_CORETYPE=" + core + " in its environment, as the "
+                        + "bloom4j launcher does");
+            }
+        }
+    }
+
+    /**
+     * The OpenBLAS kernel the launcher picks for a CPU with these {@code /proc/cpuinfo} flags: SkylakeX with AVX-512 (F, BW, VL),
+     * Haswell with AVX2, else null (leave OpenBLAS's own choice).
+     */
+    public static String recommendedCoreType(String flags) {
+        if (flags == null) return null;
+        java.util.Set<String> f = java.util.Set.of(flags.trim().split("\\s+"));
+        if (f.contains("avx512f") && f.contains("avx512bw") && f.contains("avx512vl")) return "SkylakeX";
+        if (f.contains("avx2")) return "Haswell";
+        return null;
+    }
+
+    private static String cpuFlags() {
+        try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("flags")).findFirst().map(l -> l.substring(l.indexOf(':') + 1)).orElse(null);
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return null;
+        }
     }
 
     /** One line for logs: the two pools and OpenBLAS's core type. */

@@ -4,18 +4,21 @@ import bloom4j.models.songbloom.SongGenerator;
 import bloom4j.nn.ComputeThreads;
 import bloom4j.tensor.audio.AudioFormat;
 import bloom4j.tensor.audio.AudioIO;
-import bloom4j.tensor.util.AtomicFiles;
 import bloom4j.tensor.util.Progress;
+import bloom4j.tensor.util.Sha256;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -42,6 +45,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--top-k", description = "sketch top-k (0 = off; default: the model folder's inference config, 100 in the released one)") Integer topK;
     @Option(names = "--temperature", description = "sketch sampling temperature (default: the model folder's inference config; 0.9 in the released one)") Float temperature;
     @Option(names = "--threads", description = "compute threads (default: all cores)") Integer threads;
+    @Option(names = "--overwrite", description = "replace outputs made earlier with other parameters (by default a rerun skips "
+            + "outputs already complete with the same parameters and refuses to replace different ones)") boolean overwrite;
 
     /** One validated input line. */
     record Line(int number, String idx, SongGenerator.Request request) { }
@@ -53,24 +58,105 @@ final class GenerateCommand implements Callable<Integer> {
             if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
             ComputeThreads.forInference(threads);
         }
-        SongGenerator g = SongGenerator.load(model, SongGenerator.Options.defaults().withVae(vae).withLora(lora));
-        Files.createDirectories(outputDir);
-        for (Line l : lines) {
-            int maxBlocks = g.maxBlocks(l.request());
-            for (int s = 0; s < l.request().samples(); s++) {
-                SongGenerator.Song song;
-                try (Progress p = Progress.start(l.idx() + " s" + s, maxBlocks, "blocks")) {
-                    song = g.generateSample(l.request(), s, e -> { if (e.kept()) p.set(e.block() + 1); });
-                } catch (IllegalArgumentException | IOException e) {
-                    throw new IllegalArgumentException(input + " line " + l.number() + ": " + e.getMessage(), e);
+        try (OutputFolder folder = OutputFolder.open(outputDir)) {
+            Map<String, String> common = commonParams(fmt);
+            List<OutputFolder.Planned> plan = new ArrayList<>();
+            List<String> conflicts = new ArrayList<>();
+            int done = 0;
+            for (Line l : lines) {
+                String lyricsSha = Sha256.of(l.request().lyrics().getBytes(StandardCharsets.UTF_8));
+                String promptSha = Sha256.of(l.request().promptPath());
+                for (int s = 0; s < l.request().samples(); s++) {
+                    Map<String, String> p = new LinkedHashMap<>(common);
+                    p.put("idx", l.idx());
+                    p.put("sample", Integer.toString(s));
+                    p.put("lyrics_sha256", lyricsSha);
+                    p.put("prompt", l.request().promptPath().toAbsolutePath().normalize().toString());
+                    p.put("prompt_sha256", promptSha);
+                    OutputFolder.Planned pl = folder.plan(outputDir.resolve(l.idx() + "_s" + s + "." + fmt.extension()), p);
+                    if (pl.state() == OutputFolder.State.DONE) {
+                        done++;
+                    } else if (pl.state() == OutputFolder.State.CONFLICT && !overwrite) {
+                        conflicts.add(pl.file() + " " + pl.why());
+                    }
+                    plan.add(pl);
                 }
-                Path out = outputDir.resolve(l.idx() + "_s" + s + "." + fmt.extension());
-                AtomicFiles.write(out, tmp -> AudioIO.write(tmp, song.audio(), fmt));
-                System.out.printf("%s: %.2f s (%d blocks)%n", out, song.audio().frames() / (double) song.audio().sampleRate(),
-                        song.tokens().length / g.model().config().blockSize());
+            }
+            if (!conflicts.isEmpty()) {
+                throw new IllegalArgumentException((conflicts.size() == 1 ? conflicts.get(0) : conflicts.size()
+                        + " outputs exist already:\n  " + String.join("\n  ", conflicts)) + "\npass --overwrite to replace "
+                        + (conflicts.size() == 1 ? "it" : "them") + ", or choose another --output-dir");
+            }
+            if (done == plan.size()) {
+                System.out.println("all " + done + " output(s) in " + outputDir + " are already complete with these parameters; "
+                        + "nothing to do");
+                return 0;
+            }
+            if (done > 0) System.out.println(done + " of " + plan.size() + " output(s) already complete with these parameters: skipped");
+            SongGenerator g = SongGenerator.load(model, SongGenerator.Options.defaults().withVae(vae).withLora(lora));
+            // The options are the same for every line: a setting that does not fit the model is the option's or the model
+            // folder's fault, reported once, before any work, not as the fault of input line 1.
+            g.check(lines.get(0).request());
+            int k = 0;
+            for (Line l : lines) {
+                int maxBlocks = g.maxBlocks(l.request());
+                for (int s = 0; s < l.request().samples(); s++) {
+                    OutputFolder.Planned pl = plan.get(k++);
+                    if (pl.state() == OutputFolder.State.DONE) continue;
+                    SongGenerator.Song song;
+                    try (Progress p = Progress.start(l.idx() + " s" + s, maxBlocks, "blocks")) {
+                        song = g.generateSample(l.request(), s, e -> { if (e.kept()) p.set(e.block() + 1); });
+                    } catch (IllegalArgumentException | IOException e) {
+                        throw new IllegalArgumentException(input + " line " + l.number() + ": " + e.getMessage(), e);
+                    }
+                    Files.deleteIfExists(OutputFolder.sidecar(pl.file())); // an old sidecar never describes the new audio
+                    AudioIO.write(pl.file(), song.audio(), fmt);
+                    folder.recordDone(pl);
+                    System.out.printf("%s: %.2f s (%d blocks)%n", pl.file(), song.audio().frames() / (double) song.audio().sampleRate(),
+                            song.tokens().length / g.model().config().blockSize());
+                }
             }
         }
         return 0;
+    }
+
+    /**
+     * What every output of this run shares and what decides its content: the model (its folder and the size and time of each of
+     * its files, so a reconverted model is not mistaken for the old one), VAE, adapter, sampling options and format. Options left
+     * at the model's defaults are recorded as "default".
+     */
+    private Map<String, String> commonParams(AudioFormat fmt) throws IOException {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("model", identity(model));
+        p.put("vae", vae == null ? "none" : identity(vae));
+        p.put("lora", lora == null ? "none" : identity(lora));
+        p.put("seed", Long.toString(seed));
+        p.put("steps", steps == null ? "default" : steps.toString());
+        p.put("cfg", cfg == null ? "default" : cfg.toString());
+        p.put("top_k", topK == null ? "default" : topK.toString());
+        p.put("temperature", temperature == null ? "default" : temperature.toString());
+        p.put("max_duration", maxDuration == null ? "default" : maxDuration.toString());
+        p.put("format", fmt.name());
+        return p;
+    }
+
+    /** A path and the size and modification time of the files directly in it (or of the file itself). */
+    static String identity(Path p) throws IOException {
+        Path abs = p.toAbsolutePath().normalize();
+        StringBuilder sb = new StringBuilder(abs.toString());
+        List<Path> files = new ArrayList<>();
+        if (Files.isDirectory(abs)) {
+            try (var s = Files.list(abs)) {
+                s.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith(".")).sorted().forEach(files::add);
+            }
+        } else if (Files.isRegularFile(abs)) {
+            files.add(abs);
+        }
+        for (Path f : files) {
+            sb.append('|').append(f.getFileName()).append(':').append(Files.size(f)).append(':')
+                    .append(Files.getLastModifiedTime(f).toMillis());
+        }
+        return Sha256.of(sb.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 16) + " " + abs;
     }
 
     static AudioFormat parseFormat(String name) {

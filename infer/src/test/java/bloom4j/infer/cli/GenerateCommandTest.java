@@ -12,7 +12,9 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code bloom4j generate} on a tiny random SongBloom model folder. */
@@ -29,9 +31,13 @@ class GenerateCommandTest {
     }
 
     static Captured run(String jsonl, String... extra) throws Exception {
+        return run(jsonl, tmp.resolve("out"), extra);
+    }
+
+    static Captured run(String jsonl, Path out, String... extra) throws Exception {
         Path in = tmp.resolve("in.jsonl");
         Files.writeString(in, jsonl);
-        String[] base = {"generate", "--input-jsonl", in.toString(), "--model", model.toString(), "--output-dir", tmp.resolve("out").toString(),
+        String[] base = {"generate", "--input-jsonl", in.toString(), "--model", model.toString(), "--output-dir", out.toString(),
                 "--max-duration", "0.64", "--steps", "2"};
         String[] args = new String[base.length + extra.length];
         System.arraycopy(base, 0, args, 0, base.length);
@@ -129,5 +135,117 @@ class GenerateCommandTest {
         assertEquals(2, r.exitCode());
         assertTrue(r.output().contains("--cfg must be finite, got NaN") && r.output().contains("--top-k must be >= 0"), r.output());
         assertTrue(!r.output().contains("line 1"), "an option error is not an input-line error: " + r.output());
+    }
+
+    static final String ONE = "{\"idx\": \"r\", \"lyrics\": \"[verse] n i3 .\", \"prompt_wav\": \"prompt.wav\"}\n";
+
+    static Captured runInto(Path out, String... extra) throws Exception {
+        String[] base = {"--output-format", "wav", "--threads", "1"};
+        String[] all = new String[base.length + extra.length];
+        System.arraycopy(base, 0, all, 0, base.length);
+        System.arraycopy(extra, 0, all, base.length, extra.length);
+        return run(ONE, out, all);
+    }
+
+    @Test
+    void aRerunSkipsCompleteOutputsAndRefusesToReplaceDifferentOnes() throws Exception {
+        Path out = tmp.resolve("rerun");
+        Captured first = runInto(out, "--seed", "4");
+        assertEquals(0, first.exitCode(), first.output());
+        Path song = out.resolve("r_s0.wav");
+        assertTrue(Files.exists(OutputFolder.sidecar(song)));
+        byte[] before = Files.readAllBytes(song);
+        long mtime = Files.getLastModifiedTime(song).toMillis();
+
+        Captured again = runInto(out, "--seed", "4");
+        assertEquals(0, again.exitCode(), again.output());
+        assertTrue(again.output().contains("already complete"), again.output());
+        assertEquals(mtime, Files.getLastModifiedTime(song).toMillis(), "a complete output is not rewritten");
+
+        Captured other = runInto(out, "--seed", "5");
+        assertEquals(2, other.exitCode(), other.output());
+        assertTrue(other.output().contains("r_s0.wav was made with other parameters (seed 4 -> 5)"), other.output());
+        assertTrue(other.output().contains("--overwrite"), other.output());
+        assertArrayEquals(before, Files.readAllBytes(song), "refused: the old output is untouched");
+
+        Captured forced = runInto(out, "--seed", "5", "--overwrite");
+        assertEquals(0, forced.exitCode(), forced.output());
+        assertTrue(Files.readString(OutputFolder.sidecar(song)).contains("\"seed\" : \"5\""));
+
+        Files.write(song, new byte[] {1, 2, 3}); // changed by hand: no longer what its sidecar says
+        Captured changed = runInto(out, "--seed", "5");
+        assertEquals(2, changed.exitCode(), changed.output());
+        assertTrue(changed.output().contains("does not match the checksum"), changed.output());
+    }
+
+    @Test
+    void anOutputOfUnknownOriginIsNotOverwritten() throws Exception {
+        Path out = tmp.resolve("foreign");
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("r_s0.wav"), "mine");
+        Captured r = runInto(out);
+        assertEquals(2, r.exitCode(), r.output());
+        assertTrue(r.output().contains("has no r_s0.wav.json"), r.output());
+        assertEquals("mine", Files.readString(out.resolve("r_s0.wav")));
+    }
+
+    @Test
+    void aSecondConcurrentRunOnTheSameFolderIsRefused() throws Exception {
+        Path out = tmp.resolve("locked");
+        try (OutputFolder held = OutputFolder.open(out)) {
+            Captured r = runInto(out);
+            assertEquals(1, r.exitCode(), r.output());
+            assertTrue(r.output().contains("is in use by another bloom4j generate run"), r.output());
+        }
+        Captured after = runInto(out);
+        assertEquals(0, after.exitCode(), after.output());
+    }
+
+    @Test
+    void anOutputDirThatIsAFileIsRefusedBeforeLoading() throws Exception {
+        Path file = tmp.resolve("afile");
+        Files.writeString(file, "x");
+        Captured r = runInto(file);
+        assertEquals(2, r.exitCode(), r.output());
+        assertTrue(r.output().contains("--output-dir " + file + " is a file, not a folder"), r.output());
+    }
+
+    @Test
+    void leftoversOfAnInterruptedRunAreRemoved() throws Exception {
+        Path out = tmp.resolve("interrupted");
+        Files.createDirectories(out);
+        long dead = 1L << 30;
+        while (ProcessHandle.of(dead).isPresent()) dead++;
+        Path partial = out.resolve(".r_s0.wav.partial-" + dead + "-zz");
+        Path legacy = out.resolve(".r_s0.wav.8812763.partial");
+        Files.write(partial, new byte[4096]);
+        Files.write(legacy, new byte[4096]);
+        Captured r = runInto(out);
+        assertEquals(0, r.exitCode(), r.output());
+        assertFalse(Files.exists(partial));
+        assertFalse(Files.exists(legacy));
+        assertTrue(r.output().contains("removed 2 partial file(s)"), r.output());
+    }
+
+    @Test
+    void aDefaultThatDoesNotFitTheModelIsNotBlamedOnAnInputLine() throws Exception {
+        Path noTopK = TinySongBloom.write(tmp.resolve("songbloom-no-topk"), 5);
+        com.fasterxml.jackson.databind.ObjectMapper om = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode cfg = (com.fasterxml.jackson.databind.node.ObjectNode) om.readTree(
+                noTopK.resolve("config.json").toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) cfg.get("upstream_config").get("inference")).remove("top_k");
+        Files.writeString(noTopK.resolve("config.json"), om.writeValueAsString(cfg));
+        Path in = tmp.resolve("in-topk.jsonl");
+        Files.writeString(in, ONE);
+        Captured r = Captured.run(() -> InferMain.run("generate", "--input-jsonl", in.toString(), "--model", noTopK.toString(),
+                "--output-dir", tmp.resolve("out-topk").toString(), "--max-duration", "0.64", "--steps", "2"));
+        assertEquals(2, r.exitCode(), r.output());
+        assertTrue(r.output().contains("top_k 100 (the released default; " + noTopK.resolve("config.json")
+                + " upstream_config has no inference.top_k) exceeds"), r.output());
+        assertFalse(r.output().contains("line 1"), r.output());
+
+        Captured fixed = Captured.run(() -> InferMain.run("generate", "--input-jsonl", in.toString(), "--model", noTopK.toString(),
+                "--output-dir", tmp.resolve("out-topk").toString(), "--max-duration", "0.64", "--steps", "2", "--top-k", "4"));
+        assertEquals(0, fixed.exitCode(), fixed.output());
     }
 }

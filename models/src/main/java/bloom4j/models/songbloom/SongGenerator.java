@@ -1,7 +1,6 @@
 package bloom4j.models.songbloom;
 
 import bloom4j.models.GaussianNoise;
-import bloom4j.models.songbloom.dit.FlowSampler;
 import bloom4j.models.vae.OobleckConfig;
 import bloom4j.models.vae.OobleckVae;
 import bloom4j.nn.lora.PeftAdapter;
@@ -118,8 +117,22 @@ public final class SongGenerator {
     private final double diffTemp;
     private final double ditCfg;
     private final double maxDurationSeconds;
+    /** Where the defaults came from, for messages; null when built from explicit values. */
+    private final InferenceConfig inference;
 
     public SongGenerator(SongBloomModel model, SamplingOptions sampling, int steps, double diffTemp, double ditCfg, double maxDurationSeconds) {
+        this(model, sampling, steps, diffTemp, ditCfg, maxDurationSeconds, null);
+    }
+
+    /** A generator whose defaults are the model folder's {@code inference} block (upstream {@code infer.py} adds 10 s to max_dur). */
+    public SongGenerator(SongBloomModel model, InferenceConfig inference) {
+        this(model, inference.sampling(), inference.steps(), inference.diffTemp(), inference.ditCfg(),
+                inference.maxDurationSeconds() + 10, inference);
+    }
+
+    private SongGenerator(SongBloomModel model, SamplingOptions sampling, int steps, double diffTemp, double ditCfg,
+                          double maxDurationSeconds, InferenceConfig inference) {
+        this.inference = inference;
         this.model = model;
         this.sampling = sampling;
         this.steps = steps;
@@ -131,10 +144,17 @@ public final class SongGenerator {
     public static SongGenerator load(Path modelDir) throws IOException { return load(modelDir, Options.defaults()); }
 
     public static SongGenerator load(Path modelDir, Options options) throws IOException {
+        bloom4j.nn.ComputeThreads.ensureConfigured(); // the CLI's thread split unless the application chose its own
         if (!Files.isDirectory(modelDir)) throw new IOException(modelDir + ": not a model folder (convert the checkpoint with 'bloom4j convert')");
         Path cfgFile = modelDir.resolve("config.json");
         JsonNode json = Files.isRegularFile(cfgFile) ? new ObjectMapper().readTree(cfgFile.toFile()) : null;
         JsonNode upstream = json == null ? null : json.get("upstream_config");
+        InferenceConfig inference;
+        try {
+            inference = InferenceConfig.parse(upstream, cfgFile + " upstream_config");
+        } catch (IllegalArgumentException e) {
+            throw new SongBloomWeightException(e.getMessage());
+        }
         try (TensorSource checkpoint = Checkpoints.open(modelDir)) {
             TensorSource src = options.lora() == null ? checkpoint : withAdapterMerged(checkpoint, options.lora());
             SongBloomConfig c = SongBloomConfig.fromModelFolder(modelDir, src);
@@ -153,9 +173,7 @@ public final class SongGenerator {
                 }
                 m = SongBloomModel.load(c, src, src, vaeConfig);
             }
-            return new SongGenerator(m, SamplingOptions.fromUpstream(upstream), inferenceInt(upstream, "steps", FlowSampler.DEFAULT_STEPS),
-                    inferenceDouble(upstream, "diff_temp", FlowSampler.DEFAULT_TEMPERATURE), ditCfg(upstream),
-                    upstream == null ? 160 : upstream.path("max_dur").asDouble(150) + 10);
+            return new SongGenerator(m, inference);
         }
     }
 
@@ -182,26 +200,6 @@ public final class SongGenerator {
         return OobleckConfig.songBloom();
     }
 
-    private static JsonNode inference(JsonNode upstream) { return upstream == null ? null : upstream.get("inference"); }
-
-    private static int inferenceInt(JsonNode upstream, String key, int def) {
-        JsonNode n = inference(upstream);
-        return n == null ? def : n.path(key).asInt(def);
-    }
-
-    private static double inferenceDouble(JsonNode upstream, String key, double def) {
-        JsonNode n = inference(upstream);
-        return n == null ? def : n.path(key).asDouble(def);
-    }
-
-    /** DiT CFG: the second element of a {@code cfg_coef: [lm, diff]} pair, else the scalar. */
-    private static double ditCfg(JsonNode upstream) {
-        JsonNode n = inference(upstream);
-        if (n == null) return 1.5;
-        JsonNode c = n.path("cfg_coef");
-        return c.isArray() && c.size() > 1 ? c.get(1).asDouble() : c.asDouble(1.5);
-    }
-
     public SongBloomModel model() { return model; }
 
     public int sampleRate() { return model.sampleRate(); }
@@ -215,6 +213,26 @@ public final class SongGenerator {
         double seconds = r.maxDurationSeconds() != null ? r.maxDurationSeconds() : maxDurationSeconds;
         int maxFrames = Math.max(1, (int) Math.round(seconds * model.frameRate()));
         return new SongBloomModel.Settings(s, r.steps() != null ? r.steps() : steps, diffTemp, r.cfg() != null ? r.cfg() : ditCfg, maxFrames);
+    }
+
+    /**
+     * Checks a request's settings against the model before any work: top-k within the sketch classes. The message names where
+     * the offending value came from (the request, the model folder's config, or the released default), never a request line
+     * for a default.
+     */
+    public void check(Request r) {
+        SketchVocabulary v = model.config().sketchVocabulary();
+        if (r.topK() != null) {
+            if (r.topK() > v.classes()) {
+                throw new IllegalArgumentException("top-k " + r.topK() + " exceeds the model's " + v.classes() + " sketch classes ("
+                        + v.numCodes() + " codes + EOS): use at most " + v.classes());
+            }
+        } else if (inference != null) {
+            inference.requireFits(v);
+        } else if (sampling.topK() > v.classes()) {
+            throw new IllegalArgumentException("the generator's default top_k " + sampling.topK() + " exceeds the model's "
+                    + v.classes() + " sketch classes: give the request a top-k of at most " + v.classes());
+        }
     }
 
     /** The most blocks a request can produce. */
@@ -262,6 +280,7 @@ public final class SongGenerator {
         if (sample < 0 || sample >= r.samples()) {
             throw new IllegalArgumentException("sample " + sample + " is outside the request's " + r.samples() + " samples");
         }
+        check(r);
         SongBloomModel.Settings s = settings(r);
         TokenizedLyrics lyric = model.ar().lyricConditioner().tokenizer().tokenize(r.lyrics());
         if (lyric.tokenIds().length == 0) {
