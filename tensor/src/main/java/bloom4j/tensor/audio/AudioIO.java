@@ -83,12 +83,21 @@ public final class AudioIO {
             // A model that diverged (or a NaN weight) must not leave a silent or clipped file that looks like a result.
             throw new AudioFileException(file, "refusing to write audio with " + bad + "; nothing was written");
         }
-        AtomicFiles.write(file, tmp -> {
-            switch (format) {
-                case WAV_PCM16 -> WavCodec.write(tmp, audio, false);
-                case WAV_FLOAT32 -> WavCodec.write(tmp, audio, true);
-                case FLAC -> FlacCodec.write(tmp, audio);
-                case MP3 -> Mp3Codec.write(tmp, audio);
+        long expected = switch (format) { // known exactly for WAV (header + samples); compressed sizes are not
+            case WAV_PCM16 -> 44 + 2L * audio.frames() * audio.channels();
+            case WAV_FLOAT32 -> 80 + 4L * audio.frames() * audio.channels();
+            default -> -1;
+        };
+        AtomicFiles.write(file, expected, tmp -> {
+            try {
+                switch (format) {
+                    case WAV_PCM16 -> WavCodec.write(tmp, audio, false);
+                    case WAV_FLOAT32 -> WavCodec.write(tmp, audio, true);
+                    case FLAC -> FlacCodec.write(tmp, audio);
+                    case MP3 -> Mp3Codec.write(tmp, audio);
+                }
+            } catch (AudioFileException e) {
+                throw e.file().equals(tmp) ? e.about(file) : e; // name the file the caller asked for, not the temporary
             }
         });
     }

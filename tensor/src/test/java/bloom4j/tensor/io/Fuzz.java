@@ -248,6 +248,18 @@ public final class Fuzz {
     /** As {@link #run(List, int, Path, Duration, Reader)}, making mutants with {@code mutator} (e.g. a format-aware wrapper). */
     public Stats run(List<byte[]> seeds, int count, Path workDir, Duration perCase, Reader reader,
             Function<byte[], Mutant> mutator) {
+        return run(seeds, count, workDir, perCase, reader, mutator, (t, f) -> t instanceof CheckpointException);
+    }
+
+    /** Whether a reader's exception is a clean refusal of {@code file} (the right type, a message that names what is wrong). */
+    @FunctionalInterface
+    public interface Refusal {
+        boolean isClean(Throwable t, Path file);
+    }
+
+    /** As {@link #run(List, int, Path, Duration, Reader, Function)}, with another rule for what counts as a clean refusal. */
+    public Stats run(List<byte[]> seeds, int count, Path workDir, Duration perCase, Reader reader,
+            Function<byte[], Mutant> mutator, Refusal clean) {
         Path file = workDir.resolve("mutant.bin");
         int accepted = 0;
         int rejected = 0;
@@ -271,7 +283,7 @@ public final class Fuzz {
                 }
                 if (outcome == null) {
                     accepted++;
-                } else if (outcome instanceof CheckpointException) {
+                } else if (clean.isClean(outcome, file)) {
                     rejected++;
                 } else {
                     try {
