@@ -8,8 +8,8 @@ import java.util.concurrent.Callable;
 
 /** {@code bloom4j bench ar}: the AR backbone's prefill and decode speed; see {@link ArBench}. */
 @Command(name = "ar", mixinStandardHelpOptions = true,
-        description = {"SongBloom AR backbone (Llama, random weights, FP32): prefill tok/s over the prefix, decode tok/s with the KV cache,",
-                "peak RSS and the memory-bandwidth limit of decoding. Tokens count every sequence of the batch.",
+        description = {"SongBloom AR backbone speed (Llama, random weights, FP32): prefill and KV-cached decode tokens/s.",
+                "Also reports peak RSS and the memory-bandwidth limit of decoding. Tokens count every sequence of the batch.",
                 "Pair with: python3 infer/src/bench/python/bench_ar.py (same options), the same computation in PyTorch.",
                 "Last line: bench ar: prefill_tok_s=<x> decode_tok_s=<y> peak_rss_mb=<z>"})
 final class BenchArCommand implements Callable<Integer> {

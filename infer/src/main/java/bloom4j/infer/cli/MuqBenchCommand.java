@@ -12,8 +12,9 @@ import java.util.concurrent.Callable;
 
 /** {@code bloom4j bench muq}: MuQ throughput in seconds of audio per second. */
 @Command(name = "muq", mixinStandardHelpOptions = true,
-        description = {"MuQ inference throughput (waveform -> last hidden state), fp32, batch 1, at the real MuQ-large shapes with random",
-                "weights (or --model). Pair with infer/src/bench/python/bench_muq.py at the same thread count (BLOOM4J_THREADS)."})
+        description = {"MuQ inference throughput (waveform -> last hidden state, FP32, batch 1) at the MuQ-large shapes.",
+                "Random weights unless --model is given. Pair with infer/src/bench/python/bench_muq.py at the same thread count",
+                "(BLOOM4J_THREADS)."})
 final class MuqBenchCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "30", description = "audio length (default 30 s = one MuQ window)")
     double seconds;

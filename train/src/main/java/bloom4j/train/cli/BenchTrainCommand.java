@@ -9,8 +9,8 @@ import java.util.concurrent.Callable;
 
 /** {@code bloom4j bench-train}: AR training-step time, LoRA vs DoRA vs full fine-tuning (see {@link TrainBench}). */
 @Command(name = "bench-train", mixinStandardHelpOptions = true,
-        description = {"Training-step time of SongBloom's AR (random weights, synthetic sketches, FP32): LoRA and DoRA on q_proj/v_proj",
-                "and full fine-tuning; each step = forward, backward, clip, AdamW. PyTorch counterpart:",
+        description = {"Training-step time of SongBloom's AR (random weights, synthetic sketches, FP32) for LoRA, DoRA and full tuning.",
+                "LoRA and DoRA adapt q_proj/v_proj; each step = forward, backward, clip, AdamW. PyTorch counterpart:",
                 "train/src/bench/python/bench_train.py (same options)."})
 final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--dim", defaultValue = "512") int dim;

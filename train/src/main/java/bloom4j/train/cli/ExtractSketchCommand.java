@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
 
 /** {@code bloom4j extract-sketch}: per-song sketch tokens at 25 fps, aligned 1:1 with the VAE latent frames, cached. */
 @Command(name = "extract-sketch", mixinStandardHelpOptions = true,
-        description = {"Sketch tokens for every audio file of --data-dir: MuQ hidden state (the codebook's layer) → nearest code,",
+        description = {"Sketch tokens for every audio file of --data-dir (MuQ hidden state at the codebook's layer -> nearest code).",
                 "25 per second, cut to the VAE latent length (⌊samples at 48 kHz / 1920⌋). Writes <idx>.sketch.npy (int32) and",
                 "<idx>.meta.json (codebook SHA-256, layer); a rerun skips finished files, another codebook's folder is refused."})
 final class ExtractSketchCommand implements Callable<Integer> {

@@ -14,9 +14,9 @@ import java.util.concurrent.Callable;
 
 /** {@code bloom4j train-vq}: an EMA VQ codebook over MuQ frames of a folder of songs. */
 @Command(name = "train-vq", mixinStandardHelpOptions = true,
-        description = {"Train a sketch codebook: vector-quantize-pytorch 1.14.8 EMA VQ over the MuQ hidden states of every audio file",
-                "in --data-dir (WAV/FLAC/MP3, mixed to mono, resampled to 24 kHz). Resumable: rerun the same command after an interruption. Writes safetensors",
-                "(codebook [K, D], EMA state, metadata with the MuQ layer and the codebook's SHA-256)."})
+        description = {"Train a sketch codebook (EMA VQ as vector-quantize-pytorch 1.14.8) over MuQ hidden states of --data-dir.",
+                "Audio files are WAV/FLAC/MP3, mixed to mono, resampled to 24 kHz. Resumable: rerun the same command after an",
+                "interruption. Writes safetensors (codebook [K, D], EMA state, metadata with the MuQ layer and the codebook's SHA-256)."})
 final class TrainVqCommand implements Callable<Integer> {
 
     @Option(names = "--data-dir", required = true, paramLabel = "AUDIO", description = "folder of audio files (searched recursively)")

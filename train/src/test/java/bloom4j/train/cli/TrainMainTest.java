@@ -81,4 +81,10 @@ class TrainMainTest {
         }
         assertTrue(err.toString().contains("--layer 12") && err.toString().contains("hidden states 0 (conv stem) .. 2"), err.toString());
     }
+
+    @org.junit.jupiter.api.Test
+    void everySubcommandSummaryIsAWholeSentence() {
+        java.util.List<String> cut = bloom4j.tensor.cli.HelpCheck.cutSummaries(new TrainMain());
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of(), cut, "first description lines shown cut in --help");
+    }
 }
