@@ -33,6 +33,8 @@ import java.util.Locale;
  */
 public final class Quickstart {
     private static final String MARKER = ".bloom4j-quickstart";
+    /** The demo request, as a {@code generate} input line. */
+    static final String REQUEST = "request.jsonl";
 
     private Quickstart() {}
 
@@ -47,8 +49,8 @@ public final class Quickstart {
         in.tensors().forEach(t -> log.println("   " + t));
         log.printf(Locale.ROOT, "   %d tensors, %d elements; looks like: %s%n", in.tensors().size(), in.totalElements(), in.kind().id());
 
-        log.println("== 2/5 convert it into a bloom4j model folder");
-        Path model = out.resolve("model");
+        log.println("== 2/5 convert it into a bloom4j model folder (a format demo: these few weights are not a whole SongBloom)");
+        Path model = out.resolve("converted");
         ConvertResult r = Converter.convert(new ConvertOptions(List.of(checkpoint), model, null, DType.F32, null,
                 ConvertOptions.DEFAULT_SHARD_BYTES), false);
         log.println("   wrote " + r.folder() + " " + r.weightFiles().stream().map(p -> p.getFileName().toString()).toList()
@@ -65,6 +67,15 @@ public final class Quickstart {
 
         boolean ok = same && parity.passed() && song;
         log.println("quickstart: " + (ok ? "OK" : "FAILED") + " (output in " + out.toAbsolutePath() + ")");
+        if (ok) {
+            Path abs = out.toAbsolutePath();
+            log.println("next: " + abs.resolve("songbloom") + " is a model folder 'generate' takes (" + abs.resolve("converted")
+                    + " is not: it holds only the demo checkpoint's tensors). Generate again from the request quickstart wrote:");
+            log.println("  ./bloom4j generate --model " + abs.resolve("songbloom") + " --input-jsonl " + abs.resolve(REQUEST)
+                    + " --output-dir " + abs.resolve("songs") + " --max-duration 1.28 --output-format wav");
+            log.println("  for a real model: ./bloom4j convert --from songbloom_full_150s.pt --config songbloom_full_150s.yaml "
+                    + "--to songbloom-150s (see README)");
+        }
         return ok;
     }
 
@@ -89,6 +100,8 @@ public final class Quickstart {
         Path prompt = out.resolve("prompt.wav");
         AudioIO.write(prompt, Audio.of(tones, sr), AudioFormat.WAV_PCM16);
         log.println("   prompt " + prompt + " (2 s of tones); lyrics: " + LYRICS);
+        AtomicFiles.writeString(out.resolve(REQUEST), new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+                .put("idx", "quickstart").put("lyrics", LYRICS).put("prompt_wav", "prompt.wav") + "\n");
         SongGenerator g = SongGenerator.load(model);
         SongGenerator.Request req = SongGenerator.Request.of(LYRICS, prompt).withSeed(1).withMaxDuration(1.28);
         int max = g.maxBlocks(req);
@@ -98,7 +111,7 @@ public final class Quickstart {
         });
         Audio a = songs.get(0).audio();
         Path song = out.resolve("song.wav");
-        AtomicFiles.write(song, tmp -> AudioIO.write(tmp, a, AudioFormat.WAV_PCM16));
+        AudioIO.write(song, a, AudioFormat.WAV_PCM16);
         double secs = a.frames() / (double) a.sampleRate();
         log.printf(Locale.ROOT, "   %d of at most %d blocks, %.2f s stereo at %d Hz, peak %.3f -> %s (%.1f s)%n", blocks[0], max, secs,
                 a.sampleRate(), a.peak(), song, (System.nanoTime() - t0) / 1e9);
