@@ -131,6 +131,22 @@ public final class AtomicFiles {
         return removeStale(dir.toAbsolutePath(), ".");
     }
 
+    /**
+     * Whether process {@code pid} is running. A process killed a moment ago can linger as a zombie until its parent reaps it; it
+     * writes nothing more, so it counts as gone ({@code /proc/PID/stat} state Z or X on Linux).
+     */
+    static boolean running(long pid) {
+        if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) return false;
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            int close = stat.lastIndexOf(')');
+            char state = close >= 0 && close + 2 < stat.length() ? stat.charAt(close + 2) : 'R';
+            return state != 'Z' && state != 'X';
+        } catch (IOException | RuntimeException e) {
+            return true; // no procfs: trust ProcessHandle
+        }
+    }
+
     private static int removeStale(Path dir, String prefix) throws IOException {
         if (!Files.isDirectory(dir)) return 0;
         List<Path> stale = new ArrayList<>();
@@ -141,8 +157,7 @@ public final class AtomicFiles {
                 Matcher m = CURRENT.matcher(n);
                 if (m.matches()) {
                     long pid = Long.parseLong(m.group(1));
-                    boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
-                    if (!alive) stale.add(p);
+                    if (!running(pid)) stale.add(p);
                 } else if (LEGACY.matcher(n).matches()) {
                     stale.add(p);
                 }

@@ -108,4 +108,24 @@ class AtomicFilesTest {
             assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
         }
     }
+
+    @Test
+    void aZombieCountsAsGoneAndALiveProcessAsRunning() throws Exception {
+        assertTrue(AtomicFiles.running(ProcessHandle.current().pid()));
+        assertFalse(AtomicFiles.running(deadPid()));
+        Process p = new ProcessBuilder("sh", "-c", "exit 0").start();
+        long pid = p.pid();
+        // an exited child is a zombie until reaped (the JDK's reaper does it soon): whichever it is now, it is not running
+        Path stat = Path.of("/proc", Long.toString(pid), "stat");
+        for (int i = 0; i < 200; i++) {
+            try {
+                if (Files.readString(stat).contains(") Z")) break;
+            } catch (IOException gone) {
+                break;
+            }
+            Thread.sleep(10);
+        }
+        assertFalse(AtomicFiles.running(pid));
+        p.waitFor();
+    }
 }
