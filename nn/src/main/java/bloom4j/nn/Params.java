@@ -189,16 +189,32 @@ public final class Params {
      */
     public void requireComplete(Predicate<String> unusedOk) {
         List<String> unused = unused().stream().filter(unusedOk.negate()).collect(Collectors.toList());
+        requireComplete(source.description(), missing, unused, source::shape, null);
+    }
+
+    /**
+     * The one completeness report of a load, for loaders made of several graphs or kernels as well as a single {@code Params}:
+     * fails listing every missing key (with its expected shape) and every unused source key (with its stored shape).
+     *
+     * @param description the source, for the message
+     * @param missing     keys the model needed and the source lacked, with their expected shapes
+     * @param unused      source keys no part of the model read (already filtered by what the model may leave unread)
+     * @param shapeOf     stored shape of a source key
+     * @param advice      what to check, appended to the message (or null)
+     */
+    public static void requireComplete(String description, Map<String, long[]> missing, List<String> unused,
+                                       java.util.function.Function<String, long[]> shapeOf, String advice) {
         if (missing.isEmpty() && unused.isEmpty()) return;
-        StringBuilder b = new StringBuilder("parameters of " + source.description() + " do not match the model:");
+        StringBuilder b = new StringBuilder("parameters of " + description + " do not match the model:");
         if (!missing.isEmpty()) {
             b.append("\n  missing ").append(missing.size()).append(':');
-            missing.forEach((k, s) -> b.append("\n    ").append(k).append(' ').append(Arrays.toString(s)));
+            missing.forEach((k, sh) -> b.append("\n    ").append(k).append(' ').append(Arrays.toString(sh)));
         }
         if (!unused.isEmpty()) {
             b.append("\n  unused ").append(unused.size()).append(':');
-            unused.forEach(k -> b.append("\n    ").append(k).append(' ').append(Arrays.toString(source.shape(k))));
+            unused.forEach(k -> b.append("\n    ").append(k).append(' ').append(Arrays.toString(shapeOf.apply(k))));
         }
+        if (advice != null) b.append("\n  ").append(advice);
         throw new ParameterException(missing.isEmpty() ? unused.get(0) : missing.keySet().iterator().next(), b.toString());
     }
 

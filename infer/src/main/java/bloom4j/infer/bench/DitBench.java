@@ -4,6 +4,7 @@ import bloom4j.models.GaussianNoise;
 import bloom4j.models.songbloom.dit.DitConfig;
 import bloom4j.models.songbloom.dit.FlowSampler;
 import bloom4j.models.songbloom.dit.LocalDit;
+import bloom4j.nn.Graphs;
 import bloom4j.nn.Init;
 import bloom4j.nn.LoadOptions;
 import bloom4j.nn.ParamSource;
@@ -29,7 +30,7 @@ public final class DitBench {
 
     public static Result run(DitConfig c, int steps, int warmup, long seed) {
         long t0 = System.nanoTime();
-        SameDiff sd = SameDiff.create();
+        SameDiff sd = Graphs.create();
         Scope root = Scope.root(sd, ParamSource.empty(), LoadOptions.inference().initMissing(Init.normal(0.02, seed)));
         LocalDit dit = LocalDit.build(root.pp("model"), c);
         double build = (System.nanoTime() - t0) / 1e9;

@@ -1,6 +1,7 @@
 package bloom4j.models.muq;
 
 import bloom4j.nn.AttentionContext;
+import bloom4j.nn.Graphs;
 import bloom4j.nn.LayerNorm;
 import bloom4j.nn.LoadOptions;
 import bloom4j.nn.ParamSource;
@@ -40,8 +41,8 @@ import java.util.Set;
  */
 public final class MuqEncoder {
     private final MuqConfig cfg;
-    private final SameDiff stemSd = SameDiff.create();
-    private final SameDiff confSd = SameDiff.create();
+    private final SameDiff stemSd = Graphs.create();
+    private final SameDiff confSd = Graphs.create();
     private final String[] stemOut;                     // block0, block1, rows
     private final RotaryEmbedding rope;
     private final RotaryEmbedding.Tables tables;
@@ -85,11 +86,10 @@ public final class MuqEncoder {
         List<String> left = new ArrayList<>();
         for (String k : src.names()) if (!consumed.contains(k)) left.add(k);
         List<String> unexpected = left.stream().filter(k -> !MuqWeights.isUnused(k, prefix)).toList();
-        if (!unexpected.isEmpty()) {
-            throw new IllegalArgumentException(src.description() + " holds " + unexpected.size() + " tensor(s) MuQ does not know: "
-                    + (unexpected.size() > 6 ? unexpected.subList(0, 6) + "…" : unexpected) + "; is it a MuQ checkpoint with keys under '"
-                    + prefix + "'?");
-        }
+        java.util.Map<String, long[]> missing = new java.util.LinkedHashMap<>(stemParams.missing());
+        missing.putAll(confParams.missing());
+        Params.requireComplete("MuQ in " + src.description(), missing, unexpected, confParams.source()::shape,
+                "is it a MuQ checkpoint with keys under '" + prefix + "', and its config the one it was trained with?");
         unused = List.copyOf(left);
     }
 

@@ -1,7 +1,10 @@
 package bloom4j.models.muq;
 
+import bloom4j.tensor.io.CheckpointException;
 import bloom4j.tensor.io.Checkpoints;
+import bloom4j.tensor.io.ModelFolder;
 import bloom4j.tensor.io.TensorSource;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
@@ -68,15 +71,56 @@ public final class MuqModel {
     }
 
     /**
-     * Loads a bloom4j model folder, a {@code model.safetensors}, or the PyTorch {@code .pt}/{@code .bin}. The config is the folder's
-     * (or the file's sibling) {@code config.json}, hub or bloom4j style; without one, {@link MuqConfig#large()}.
+     * Loads a bloom4j model folder (model_type "muq", the hub config under {@code upstream_config}), a hub download (a folder
+     * with the hub config.json and the weights), or a checkpoint file
+     * ({@code model.safetensors}, the PyTorch {@code .pt}/{@code .bin}) with the hub {@code config.json} next to it. Without a
+     * config it fails: MuQ's head count, rotary base and front end are not in the weights, and guessing MuQ-large would run a
+     * smaller model wrong.
      */
     public static MuqModel load(Path path, Options options) throws IOException {
-        Path dir = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
-        Path cj = dir == null ? null : dir.resolve("config.json");
-        MuqConfig cfg = cj != null && Files.isRegularFile(cj) ? MuqConfig.fromJson(JSON.readTree(cj.toFile())) : MuqConfig.large();
+        MuqConfig cfg;
+        if (Files.isDirectory(path) && Files.isRegularFile(path.resolve("config.json"))
+                && !readJson(path.resolve("config.json")).has("model_type")) {
+            // a hub download (config.json + model.safetensors or pytorch_model.bin) rather than a converted folder
+            Path cj = path.resolve("config.json");
+            cfg = config(readJson(cj), cj);
+            try (TensorSource src = Checkpoints.open(path)) {
+                return load(src, cfg, options);
+            }
+        }
+        if (Files.isDirectory(path)) {
+            ModelFolder folder = ModelFolder.open(path).requireType("muq");
+            cfg = config(folder.requireUpstream("MuQ's heads, rotary base and front end are not in the weights",
+                    "config.json (the MuQ hub config)"), folder.configFile());
+            try (TensorSource src = folder.openWeights()) {
+                return load(src, cfg, options);
+            }
+        }
+        Path cj = path.toAbsolutePath().resolveSibling("config.json");
+        if (!Files.isRegularFile(cj)) {
+            throw new CheckpointException(path, "no config.json next to it: MuQ's heads, rotary base and front end are not in the "
+                    + "weights. Put the hub config.json beside the checkpoint, or convert both into a model folder: 'bloom4j convert "
+                    + "--from " + path.getFileName() + " --config config.json --to <folder>'");
+        }
+        cfg = config(readJson(cj), cj);
         try (TensorSource src = Checkpoints.open(path)) {
             return load(src, cfg, options);
+        }
+    }
+
+    private static JsonNode readJson(Path file) throws IOException {
+        try {
+            return JSON.readTree(file.toFile());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new CheckpointException(file, "not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private static MuqConfig config(JsonNode json, Path file) throws CheckpointException {
+        try {
+            return MuqConfig.fromJson(json);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(file, e.getMessage());
         }
     }
 

@@ -1,9 +1,9 @@
 package bloom4j.models.songbloom;
 
+import bloom4j.nn.Graphs;
 import bloom4j.nn.ParamSource;
 import bloom4j.nn.Scope;
 import bloom4j.tensor.io.TensorSource;
-import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -86,7 +86,7 @@ public final class LyricConditioner {
 
     /** Loads the three tables from a SongBloom checkpoint (keys under {@value #PREFIX}). */
     public static LyricConditioner load(TensorSource src, LyricVocabulary vocab, int maxLen) throws IOException {
-        return load(Scope.root(SameDiff.create(), src).pp(SCOPE), vocab, maxLen);
+        return load(Scope.root(Graphs.create(), src).pp(SCOPE), vocab, maxLen);
     }
 
     /**

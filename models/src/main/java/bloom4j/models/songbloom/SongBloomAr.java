@@ -120,8 +120,9 @@ public final class SongBloomAr {
      * {@link SongBloomConfig#fromModelFolder}) and the weights.
      */
     public static SongBloomAr load(Path modelFolder) throws IOException {
-        try (TensorSource src = Checkpoints.open(modelFolder)) {
-            return load(SongBloomConfig.fromModelFolder(modelFolder, src), src);
+        bloom4j.tensor.io.ModelFolder folder = bloom4j.tensor.io.ModelFolder.open(modelFolder);
+        try (TensorSource src = folder.openWeights()) {
+            return load(SongBloomConfig.fromModelFolder(folder, src), src);
         }
     }
 

@@ -1,6 +1,7 @@
 package bloom4j.models.songbloom;
 
 import bloom4j.models.llama.LlamaConfig;
+import bloom4j.tensor.io.ModelFolder;
 import bloom4j.tensor.io.TensorSource;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -187,26 +188,20 @@ public record SongBloomConfig(int dim, int numHeads, int lmLayers, int hiddenSca
      * {@code upstream_config} (written by {@code bloom4j convert --config songbloom_full_150s.yaml}); checked against the weights.
      */
     public static SongBloomConfig fromModelFolder(Path folder, TensorSource weights) throws IOException {
-        Path file = folder.resolve("config.json");
-        if (!Files.isRegularFile(file)) {
-            throw new SongBloomWeightException(folder + ": no config.json; convert the checkpoint with 'bloom4j convert --from "
-                    + "songbloom_full_150s.pt --config songbloom_full_150s.yaml --to " + folder + "'");
-        }
-        JsonNode json = new ObjectMapper().readTree(file.toFile());
-        String type = json.path("model_type").asText("");
-        if (!type.equals("songbloom")) {
-            throw new SongBloomWeightException(file + ": model_type is '" + type + "', expected 'songbloom'");
-        }
-        JsonNode upstream = json.get("upstream_config");
-        if (upstream == null || !upstream.isObject()) {
-            throw new SongBloomWeightException(file + ": no upstream_config; the model's heads and rotary base are not in the weights. "
-                    + "Convert again with the model's YAML: 'bloom4j convert --from <checkpoint.pt> --config songbloom_full_150s.yaml "
-                    + "--to <folder>'");
-        }
+        return fromModelFolder(ModelFolder.open(folder), weights);
+    }
+
+    /** {@link #fromModelFolder(Path, TensorSource)} for a folder already read. */
+    public static SongBloomConfig fromModelFolder(ModelFolder folder, TensorSource weights) throws IOException {
         try {
+            folder.requireType("songbloom");
+            JsonNode upstream = folder.requireUpstream("the model's heads and rotary base are not in the weights",
+                    "songbloom_full_150s.yaml");
             return resolve(upstream, weights);
+        } catch (bloom4j.tensor.io.CheckpointException e) {
+            throw new SongBloomWeightException(e.getMessage());
         } catch (IllegalArgumentException e) {
-            throw new SongBloomWeightException(file + ": " + e.getMessage());
+            throw new SongBloomWeightException(folder.configFile() + ": " + e.getMessage());
         }
     }
 

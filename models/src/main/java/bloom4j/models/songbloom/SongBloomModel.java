@@ -7,11 +7,10 @@ import bloom4j.models.songbloom.dit.LocalDit;
 import bloom4j.models.vae.OobleckConfig;
 import bloom4j.models.vae.OobleckVae;
 import bloom4j.models.vae.StableVae;
-import bloom4j.nn.LoadOptions;
-import bloom4j.nn.ParamSource;
-import bloom4j.nn.Scope;
+import bloom4j.nn.Params;
+
 import bloom4j.tensor.io.TensorSource;
-import org.nd4j.autodiff.samediff.SameDiff;
+import bloom4j.tensor.io.TensorSources;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -68,14 +67,24 @@ public final class SongBloomModel {
      */
     public static SongBloomModel load(SongBloomConfig c, TensorSource model, TensorSource vaeWeights, OobleckConfig vaeConfig)
             throws java.io.IOException {
-        SongBloomAr ar = SongBloomAr.load(c, model);
-        DitConfig dc = DitConfig.fromCheckpoint(model, c.numHeads());
+        TensorSources.Tracked tracked = TensorSources.tracked(model);
+        SongBloomAr ar = SongBloomAr.load(c, tracked);
+        DitConfig dc = DitConfig.fromCheckpoint(tracked, c.numHeads());
         if (dc.depth() != c.diffLayers() || dc.dim() != c.dim() || dc.blockSize() != c.blockSize() || dc.latentDim() != c.latentDim()) {
             throw new SongBloomWeightException(model.description() + ": DiT weights " + dc + " do not fit the config " + c);
         }
-        Scope root = Scope.root(SameDiff.create(), ParamSource.of(model), LoadOptions.inference());
-        LocalDit dit = LocalDit.build(root.pp("model"), dc);
+        LocalDit dit = LocalDit.load(tracked, dc);
         OobleckVae v = OobleckVae.load(vaeWeights, OobleckVae.detectPrefix(vaeWeights), vaeConfig, OobleckVae.Parts.ALL);
+        // One report for the whole SongBloom module (AR, conditioners, DiT): every 'model.' tensor is read by one of them.
+        // Keys outside 'model.' (the VAE under 'vae.', checked by its own loader) are not SongBloom's.
+        List<String> unused = tracked.unread().stream().filter(k -> k.startsWith("model.")).toList();
+        Params.requireComplete("the SongBloom model in " + model.description(), java.util.Map.of(), unused, k -> {
+            try {
+                return model.info(k).shape();
+            } catch (java.io.IOException e) {
+                return new long[0];
+            }
+        }, "the checkpoint holds modules this SongBloom config does not build; check the YAML (lm_layers, diff_layers, ...)");
         return new SongBloomModel(c, ar, dit, new StableVae(v));
     }
 

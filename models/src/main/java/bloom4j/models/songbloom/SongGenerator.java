@@ -8,6 +8,7 @@ import bloom4j.tensor.audio.Audio;
 import bloom4j.tensor.audio.AudioIO;
 import bloom4j.tensor.audio.Resampler;
 import bloom4j.tensor.io.Checkpoints;
+import bloom4j.tensor.io.ModelFolder;
 import bloom4j.tensor.io.TensorSource;
 import bloom4j.tensor.io.TensorSources;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -145,19 +146,22 @@ public final class SongGenerator {
 
     public static SongGenerator load(Path modelDir, Options options) throws IOException {
         bloom4j.nn.ComputeThreads.ensureConfigured(); // the CLI's thread split unless the application chose its own
-        if (!Files.isDirectory(modelDir)) throw new IOException(modelDir + ": not a model folder (convert the checkpoint with 'bloom4j convert')");
-        Path cfgFile = modelDir.resolve("config.json");
-        JsonNode json = Files.isRegularFile(cfgFile) ? new ObjectMapper().readTree(cfgFile.toFile()) : null;
-        JsonNode upstream = json == null ? null : json.get("upstream_config");
+        ModelFolder folder;
+        try {
+            folder = ModelFolder.open(modelDir).requireType("songbloom");
+        } catch (bloom4j.tensor.io.CheckpointException e) {
+            throw new SongBloomWeightException(e.getMessage());
+        }
+        JsonNode upstream = folder.upstream();
         InferenceConfig inference;
         try {
-            inference = InferenceConfig.parse(upstream, cfgFile + " upstream_config");
+            inference = InferenceConfig.parse(upstream, folder.configFile() + " upstream_config");
         } catch (IllegalArgumentException e) {
             throw new SongBloomWeightException(e.getMessage());
         }
-        try (TensorSource checkpoint = Checkpoints.open(modelDir)) {
+        try (TensorSource checkpoint = folder.openWeights()) {
             TensorSource src = options.lora() == null ? checkpoint : withAdapterMerged(checkpoint, options.lora());
-            SongBloomConfig c = SongBloomConfig.fromModelFolder(modelDir, src);
+            SongBloomConfig c = SongBloomConfig.fromModelFolder(folder, src);
             OobleckConfig vaeConfig = vaeConfig(upstream, modelDir, options.vae());
             SongBloomModel m;
             if (options.vae() != null) {

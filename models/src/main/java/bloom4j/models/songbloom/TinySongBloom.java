@@ -3,6 +3,7 @@ package bloom4j.models.songbloom;
 import bloom4j.models.songbloom.dit.DitConfig;
 import bloom4j.models.songbloom.dit.LocalDit;
 import bloom4j.models.vae.OobleckVae;
+import bloom4j.nn.Graphs;
 import bloom4j.nn.Init;
 import bloom4j.nn.LoadOptions;
 import bloom4j.nn.ParamSource;
@@ -12,7 +13,6 @@ import bloom4j.tensor.util.AtomicFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -90,7 +90,7 @@ public final class TinySongBloom {
         SongBloomAr.load(c, ParamSource.of(lyric), opts, 2);
         DitConfig dc = new DitConfig(c.dim(), c.numHeads(), c.diffLayers(), c.latentDim(), c.blockSize(), c.hiddenScale(), 32,
                 DitConfig.ROTARY_BASE, DitConfig.LAYER_NORM_EPS);
-        LocalDit.build(Scope.root(SameDiff.create(), ParamSource.empty(), opts).pp("model"), dc);
+        LocalDit.build(Scope.root(Graphs.create(), ParamSource.empty(), opts).pp("model"), dc);
         Map<String, INDArray> vae = new LinkedHashMap<>();
         Init vaeRule = Init.named("tiny VAE (recorded)", (key, shape, dt) -> {
             INDArray a = shape.length >= 2 ? Init.kaimingUniform(Math.sqrt(5), seed + 2).create(key, shape, dt) : Nd4j.zeros(dt, shape);

@@ -3,6 +3,7 @@ package bloom4j.models.vae;
 import bloom4j.models.GaussianNoise;
 import bloom4j.nn.Conv1d;
 import bloom4j.nn.ConvTranspose1d;
+import bloom4j.nn.Graphs;
 import bloom4j.nn.Init;
 import bloom4j.nn.LoadOptions;
 import bloom4j.nn.ParamSource;
@@ -99,13 +100,13 @@ public final class OobleckVae {
         SDVariable encOut = null;
         List<Params> all = new ArrayList<>();
         if (parts == Parts.ALL) {
-            enc = SameDiff.create();
+            enc = Graphs.create();
             Scope s = scope(enc, ps, options, prefix);
             all.add(s.params());
             SDVariable x = enc.placeHolder("audio", DataType.FLOAT, -1, config.ioChannels(), -1);
             encOut = buildEncoder(s.pp("encoder"), config, x);
         }
-        SameDiff dec = SameDiff.create();
+        SameDiff dec = Graphs.create();
         Scope s = scope(dec, ps, options, prefix);
         all.add(s.params());
         SDVariable z = dec.placeHolder("latent", DataType.FLOAT, -1, config.latentDim(), -1);
@@ -130,10 +131,10 @@ public final class OobleckVae {
     }
 
     private static void requireComplete(ParamSource source, String prefix, Parts parts, List<Params> all) {
-        List<String> missing = new ArrayList<>();
+        Map<String, long[]> missing = new LinkedHashMap<>();
         java.util.Set<String> consumed = new java.util.HashSet<>();
         for (Params p : all) {
-            p.missing().forEach((k, shape) -> missing.add(k + " " + Arrays.toString(shape)));
+            missing.putAll(p.missing());
             consumed.addAll(p.consumed());
         }
         List<String> unused = new ArrayList<>();
@@ -141,11 +142,8 @@ public final class OobleckVae {
             boolean mine = k.startsWith(prefix + "decoder.") || (parts == Parts.ALL && k.startsWith(prefix + "encoder."));
             if (mine && !consumed.contains(k)) unused.add(k);
         }
-        if (missing.isEmpty() && unused.isEmpty()) return;
-        throw new bloom4j.nn.ParameterException(missing.isEmpty() ? unused.get(0) : missing.get(0),
-                "the Oobleck VAE in " + source.description() + " (prefix '" + prefix + "') does not match its config"
-                        + (missing.isEmpty() ? "" : "; missing " + missing) + (unused.isEmpty() ? "" : "; unused " + unused)
-                        + ": check the VAE JSON config (channels, c_mults, strides, latent_dim)");
+        Params.requireComplete("the Oobleck VAE in " + source.description() + " (prefix '" + prefix + "')", missing, unused,
+                source::shape, "check the VAE JSON config (channels, c_mults, strides, latent_dim)");
     }
 
     private static SDVariable conv(Scope s, int in, int out, int k, int stride, int pad, int dil, boolean bias, SDVariable x) {

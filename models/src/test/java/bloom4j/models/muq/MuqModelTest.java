@@ -133,9 +133,17 @@ class MuqModelTest {
         assertThrows(IllegalArgumentException.class, () -> MuqModel.detectPrefix(List.of("encoder.weight")));
         try (TensorSource src = Checkpoints.open(Fixtures.dir("muq-encoder").resolve("model.pt"))) {
             MuqConfig wrongDepth = new MuqConfig(24000, 2048, 240, 128, cfg.statMean(), cfg.statStd(), 8, 64, 1, 4, 128, 7, 1e-5, 10000);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            bloom4j.nn.ParameterException e = assertThrows(bloom4j.nn.ParameterException.class,
                     () -> MuqModel.load(src, wrongDepth, MuqModel.Options.defaults()));
-            assertTrue(e.getMessage().contains("model.conformer.layers.1"), e.getMessage());
+            assertTrue(e.getMessage().contains("unused") && e.getMessage().contains("model.conformer.layers.1."), e.getMessage());
+            assertTrue(e.getMessage().contains("is it a MuQ checkpoint"), e.getMessage());
         }
+    }
+
+    @Test void withoutAConfigMuqIsNotGuessed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path pt = tmp.resolve("model.pt");
+        java.nio.file.Files.copy(Fixtures.dir("muq-encoder").resolve("model.pt"), pt);
+        IOException e = assertThrows(IOException.class, () -> MuqModel.load(pt));
+        assertTrue(e.getMessage().startsWith(pt + ": no config.json next to it"), e.getMessage());
     }
 }

@@ -216,4 +216,19 @@ class SongGeneratorTest {
         assertTrue(notAdapter.getMessage().contains("adapter_config.json is missing"), notAdapter.getMessage());
         assertFalse(Files.exists(tmp.resolve("adapter")));
     }
+
+    @Test
+    void aCheckpointWithModulesTheConfigDoesNotBuildIsRefusedListingThem() throws Exception {
+        Path dir = modelFolder(tmp.resolve("extra"), "songbloom");
+        try (TensorSource w = Checkpoints.open(dir.resolve("model.safetensors"))) {
+            Map<String, INDArray> all = new LinkedHashMap<>();
+            for (String n : w.names()) all.put(n, w.load(n));
+            all.put("model.pre_norm.weight", Nd4j.ones(DataType.FLOAT, 3, 2));   // a module (norm: pre_norm) this build lacks
+            all.put("vae.vae.something.else", Nd4j.ones(DataType.FLOAT, 1));                               // not SongBloom's: ignored
+            SafeTensorsWriter.write(dir.resolve("model.safetensors"), SafeTensorsWriter.arrays(all), Map.of());
+        }
+        Exception e = assertThrows(Exception.class, () -> SongGenerator.load(dir));
+        assertTrue(e.getMessage().contains("unused 1:\n    model.pre_norm.weight [3, 2]"), e.getMessage());
+        assertTrue(e.getMessage().contains("the SongBloom model in"), e.getMessage());
+    }
 }

@@ -65,52 +65,91 @@ public record LoraConfig(int r, double loraAlpha, double loraDropout, Targets ta
     }
 
     /** A LoRA config with PEFT's defaults for everything not given. */
-    public static LoraConfig lora(int r, double alpha, Targets targets) {
-        return new LoraConfig(r, alpha, 0.0, targets, null, false, false, "true", null, null, null, null, null, null, null);
-    }
+    public static LoraConfig lora(int r, double alpha, Targets targets) { return builder(r, alpha, targets).build(); }
 
     /** The same as {@link #lora}, with DoRA on. */
-    public static LoraConfig dora(int r, double alpha, Targets targets) { return lora(r, alpha, targets).withDora(true); }
+    public static LoraConfig dora(int r, double alpha, Targets targets) { return builder(r, alpha, targets).dora(true).build(); }
 
-    public LoraConfig withDora(boolean on) {
-        return new LoraConfig(r, loraAlpha, loraDropout, targetModules, excludeModules, useRslora, on, initLoraWeights, layersToTransform,
-                layersPattern, rankPattern, alphaPattern, baseModelNameOrPath, taskType, other);
+    /** A builder starting from PEFT's defaults. */
+    public static Builder builder(int r, double alpha, Targets targets) { return new Builder(r, alpha, targets); }
+
+    /** A builder starting from this config. */
+    public Builder toBuilder() {
+        Builder b = new Builder(r, loraAlpha, targetModules);
+        b.dropout = loraDropout;
+        b.exclude = excludeModules;
+        b.rslora = useRslora;
+        b.dora = useDora;
+        b.init = initLoraWeights;
+        b.layers = layersToTransform;
+        b.layersPattern = layersPattern;
+        b.rankPattern = rankPattern;
+        b.alphaPattern = alphaPattern;
+        b.baseModel = baseModelNameOrPath;
+        b.taskType = taskType;
+        b.other = other;
+        return b;
     }
 
-    public LoraConfig withDropout(double p) {
-        return new LoraConfig(r, loraAlpha, p, targetModules, excludeModules, useRslora, useDora, initLoraWeights, layersToTransform,
-                layersPattern, rankPattern, alphaPattern, baseModelNameOrPath, taskType, other);
+    /** The one place that lists every field: each setter changes one, {@link #build} checks them all. */
+    public static final class Builder {
+        private int r;
+        private double alpha;
+        private Targets targets;
+        private double dropout;
+        private Targets exclude;
+        private boolean rslora, dora;
+        private String init = "true";
+        private List<Integer> layers;
+        private List<String> layersPattern;
+        private Map<String, Integer> rankPattern;
+        private Map<String, Double> alphaPattern;
+        private String baseModel, taskType;
+        private Map<String, JsonNode> other;
+
+        private Builder(int r, double alpha, Targets targets) {
+            this.r = r;
+            this.alpha = alpha;
+            this.targets = targets;
+        }
+
+        public Builder rank(int v) { r = v; return this; }
+        public Builder alpha(double v) { alpha = v; return this; }
+        public Builder targets(Targets v) { targets = v; return this; }
+        public Builder dropout(double p) { dropout = p; return this; }
+        public Builder exclude(Targets v) { exclude = v; return this; }
+        public Builder rslora(boolean on) { rslora = on; return this; }
+        public Builder dora(boolean on) { dora = on; return this; }
+        public Builder init(String v) { init = v; return this; }
+        public Builder layers(List<Integer> indices, List<String> pattern) { layers = indices; layersPattern = pattern; return this; }
+        public Builder patterns(Map<String, Integer> ranks, Map<String, Double> alphas) { rankPattern = ranks; alphaPattern = alphas; return this; }
+        public Builder baseModel(String v) { baseModel = v; return this; }
+        public Builder taskType(String v) { taskType = v; return this; }
+        public Builder other(Map<String, JsonNode> v) { other = v; return this; }
+
+        public LoraConfig build() {
+            return new LoraConfig(r, alpha, dropout, targets, exclude, rslora, dora, init, layers, layersPattern, rankPattern,
+                    alphaPattern, baseModel, taskType, other);
+        }
     }
 
-    public LoraConfig withRslora(boolean on) {
-        return new LoraConfig(r, loraAlpha, loraDropout, targetModules, excludeModules, on, useDora, initLoraWeights, layersToTransform,
-                layersPattern, rankPattern, alphaPattern, baseModelNameOrPath, taskType, other);
-    }
+    public LoraConfig withDora(boolean on) { return toBuilder().dora(on).build(); }
 
-    public LoraConfig withInit(String init) {
-        return new LoraConfig(r, loraAlpha, loraDropout, targetModules, excludeModules, useRslora, useDora, init, layersToTransform,
-                layersPattern, rankPattern, alphaPattern, baseModelNameOrPath, taskType, other);
-    }
+    public LoraConfig withDropout(double p) { return toBuilder().dropout(p).build(); }
 
-    public LoraConfig withExclude(Targets exclude) {
-        return new LoraConfig(r, loraAlpha, loraDropout, targetModules, exclude, useRslora, useDora, initLoraWeights, layersToTransform,
-                layersPattern, rankPattern, alphaPattern, baseModelNameOrPath, taskType, other);
-    }
+    public LoraConfig withRslora(boolean on) { return toBuilder().rslora(on).build(); }
 
-    public LoraConfig withLayers(List<Integer> layers, List<String> pattern) {
-        return new LoraConfig(r, loraAlpha, loraDropout, targetModules, excludeModules, useRslora, useDora, initLoraWeights, layers,
-                pattern, rankPattern, alphaPattern, baseModelNameOrPath, taskType, other);
-    }
+    public LoraConfig withInit(String init) { return toBuilder().init(init).build(); }
+
+    public LoraConfig withExclude(Targets exclude) { return toBuilder().exclude(exclude).build(); }
+
+    public LoraConfig withLayers(List<Integer> layers, List<String> pattern) { return toBuilder().layers(layers, pattern).build(); }
 
     public LoraConfig withPatterns(Map<String, Integer> ranks, Map<String, Double> alphas) {
-        return new LoraConfig(r, loraAlpha, loraDropout, targetModules, excludeModules, useRslora, useDora, initLoraWeights,
-                layersToTransform, layersPattern, ranks, alphas, baseModelNameOrPath, taskType, other);
+        return toBuilder().patterns(ranks, alphas).build();
     }
 
-    public LoraConfig withBaseModel(String nameOrPath) {
-        return new LoraConfig(r, loraAlpha, loraDropout, targetModules, excludeModules, useRslora, useDora, initLoraWeights,
-                layersToTransform, layersPattern, rankPattern, alphaPattern, nameOrPath, taskType, other);
-    }
+    public LoraConfig withBaseModel(String nameOrPath) { return toBuilder().baseModel(nameOrPath).build(); }
 
     /** The scaling of a module with this rank and alpha: alpha/r, or alpha/√r with rsLoRA (PEFT layer.py L278-281). */
     public double scaling(int rank, double alpha) { return useRslora ? alpha / Math.sqrt(rank) : alpha / rank; }

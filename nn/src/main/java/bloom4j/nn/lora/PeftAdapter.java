@@ -1,5 +1,6 @@
 package bloom4j.nn.lora;
 
+import bloom4j.nn.Graphs;
 import bloom4j.nn.Linear;
 import bloom4j.nn.LoadOptions;
 import bloom4j.nn.ParamSource;
@@ -8,7 +9,6 @@ import bloom4j.tensor.io.SafeTensorsFile;
 import bloom4j.tensor.io.SafeTensorsWriter;
 import bloom4j.tensor.io.TensorSource;
 import bloom4j.tensor.util.AtomicFiles;
-import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -189,7 +189,7 @@ public record PeftAdapter(LoraConfig config, Map<String, INDArray> tensors) {
      */
     public Map<String, INDArray> mergeInto(TensorSource base, String rootPath, boolean safe) throws IOException {
         LoraAdapters adapters = LoraAdapters.load(config).under(rootPath);
-        Scope root = Scope.root(SameDiff.create(), over(ParamSource.of(base), rootPath), LoadOptions.inference().adapters(adapters, false));
+        Scope root = Scope.root(Graphs.create(), over(ParamSource.of(base), rootPath), LoadOptions.inference().adapters(adapters, false));
         List<String> missing = new ArrayList<>();
         for (String module : modules()) {
             String full = rootPath.isEmpty() ? module : rootPath + "." + module;

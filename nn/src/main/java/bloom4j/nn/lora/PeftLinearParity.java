@@ -1,5 +1,6 @@
 package bloom4j.nn.lora;
 
+import bloom4j.nn.Graphs;
 import bloom4j.nn.Linear;
 import bloom4j.nn.LoadOptions;
 import bloom4j.nn.ParamSource;
@@ -173,7 +174,7 @@ public abstract class PeftLinearParity implements ParityKind {
             if (dora) compare("weight_norm", merged.layers().get(module).weightNorm());
             if (bias) compare("merged_bias", eval.sd.getVariable(module + ".bias").getArr());
             if (has(c + ".y_merged")) {
-                SameDiff sd = SameDiff.create();
+                SameDiff sd = Graphs.create();
                 Scope root = Scope.root(sd, ParamSource.overlay(base, ParamSource.of(merged.weights())), LoadOptions.inference());
                 SDVariable y = Linear.load(root.pp(module), in, out, bias).forwardRows(sd.placeHolder("x", DataType.FLOAT, -1, in));
                 compare("y_merged", shaped(sd.output(Map.of("x", x), y.name()).get(y.name()), lead));
@@ -215,7 +216,7 @@ public abstract class PeftLinearParity implements ParityKind {
 
         /** The base Linear with the adapter, in FLOAT, rows {@code x [N, in]} to {@code y [N, out]}. */
         final class Graph {
-            final SameDiff sd = SameDiff.create();
+            final SameDiff sd = Graphs.create();
             final LoraAdapters adapters;
             final Params params;
             final SDVariable x, y;

@@ -41,4 +41,44 @@ public final class TensorSources {
             @Override public void close() { /* the base belongs to the caller */ }
         };
     }
+
+    /** A view of a source that records which tensors were read ({@link #tracked}). */
+    public interface Tracked extends TensorSource {
+        /** Names read so far through {@link #raw} (or the {@code load} defaults built on it). */
+        java.util.Set<String> read();
+
+        /** Names never read, in source order. */
+        default List<String> unread() {
+            List<String> out = new ArrayList<>();
+            for (String n : names()) if (!read().contains(n)) out.add(n);
+            return out;
+        }
+    }
+
+    /**
+     * {@code base} recording every tensor read, so that a loader made of several parts (graphs, kernels reading arrays directly)
+     * can report at the end which tensors none of them used. Closing the view closes nothing.
+     */
+    public static Tracked tracked(TensorSource base) {
+        java.util.Set<String> read = java.util.Collections.synchronizedSet(new java.util.LinkedHashSet<>());
+        return new Tracked() {
+            @Override public java.util.Set<String> read() { return java.util.Collections.unmodifiableSet(read); }
+
+            @Override public String description() { return base.description(); }
+
+            @Override public List<String> names() { return base.names(); }
+
+            @Override public boolean contains(String name) { return base.contains(name); }
+
+            @Override public TensorInfo info(String name) throws IOException { return base.info(name); }
+
+            @Override public RawTensor raw(String name) throws IOException {
+                RawTensor r = base.raw(name);
+                read.add(name);
+                return r;
+            }
+
+            @Override public void close() { /* the base belongs to the caller */ }
+        };
+    }
 }

@@ -4,14 +4,19 @@ import bloom4j.nn.Activation;
 import bloom4j.nn.Attention;
 import bloom4j.nn.AttentionContext;
 import bloom4j.nn.AttentionDims;
+import bloom4j.nn.Graphs;
 import bloom4j.nn.LayerNorm;
 import bloom4j.nn.Linear;
+import bloom4j.nn.LoadOptions;
 import bloom4j.nn.Mlp;
+import bloom4j.nn.ParamSource;
+import bloom4j.nn.Params;
 import bloom4j.nn.PreNormBlock;
 import bloom4j.nn.RotaryEmbedding;
 import bloom4j.nn.Scope;
 import bloom4j.nn.SeqShape;
 import bloom4j.nn.SwiGluMlp;
+import bloom4j.tensor.io.TensorSource;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -42,7 +47,7 @@ import java.util.Map;
  *   CFG (cfg_coef given): batch doubled with zero h and zero s; out = u + (c − u)·cfg
  * </pre>
  * One SameDiff graph with a dynamic batch: B = 2 under CFG. Layers come from {@code bloom4j.nn} under the checkpoint's names
- * ({@code model.nar_dit.layers.M.self_attn.to_qkv.weight}); {@link #load} checks that every DiT key of the checkpoint was used.
+ * ({@code model.nar_dit.layers.M.self_attn.to_qkv.weight}); {@link #load(TensorSource, DitConfig)} checks that every DiT key of the checkpoint was used.
  */
 public final class LocalDit {
     private final DitConfig config;
@@ -59,6 +64,26 @@ public final class LocalDit {
         this.temb = temb;
         this.seqIn = seqIn;
         this.seqOut = seqOut;
+    }
+
+    /**
+     * Loads the DiT from a SongBloom checkpoint's {@code model.} keys in a graph of its own and checks that it used every DiT
+     * tensor of the checkpoint ({@link #isDitKey}): a DiT key left over means the checkpoint and the config disagree.
+     */
+    public static LocalDit load(TensorSource src, DitConfig c) {
+        Scope root = Scope.root(Graphs.create(), ParamSource.of(src), LoadOptions.inference());
+        LocalDit dit = build(root.pp("model"), c);
+        Params p = root.params();
+        List<String> unused = p.unused().stream().filter(LocalDit::isDitKey).toList();
+        Params.requireComplete("the DiT in " + src.description(), p.missing(), unused, p.source()::shape,
+                "check diff_layers, dim and hidden_scale of the config against the checkpoint");
+        return dit;
+    }
+
+    /** Whether a SongBloom checkpoint key belongs to the DiT (the layers and the projections and time embedding around them). */
+    public static boolean isDitKey(String k) {
+        return k.startsWith("model.nar_dit.") || k.startsWith("model.project_in.") || k.startsWith("model.project_out.")
+                || k.startsWith("model.timestep_features.") || k.startsWith("model.to_timestep_embed.");
     }
 
     /** Builds the DiT from the {@code model.} scope of a SongBloom checkpoint (or any scope whose params the caller controls). */
