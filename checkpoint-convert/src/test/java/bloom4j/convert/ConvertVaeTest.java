@@ -1,5 +1,6 @@
 package bloom4j.convert;
 
+import bloom4j.tensor.parity.TestFixtures;
 import bloom4j.models.vae.OobleckConfig;
 import bloom4j.models.vae.OobleckVae;
 import bloom4j.tensor.DType;
@@ -14,7 +15,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Objects;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ConvertVaeTest {
 
     @Test void lightningAutoencoderCheckpointConvertsAndLoads(@TempDir Path tmp) throws Exception {
-        Path dir = Path.of(Objects.requireNonNull(getClass().getResource("/fixtures/oobleck-vae/vae_config.json")).toURI()).getParent();
+        Path dir = TestFixtures.dir("oobleck-vae");
         Path out = tmp.resolve("vae");
         ConvertResult r = Converter.convert(new ConvertOptions(List.of(dir.resolve("autoencoder.ckpt")), out, null, DType.F32,
                 dir.resolve("vae_config.json"), ConvertOptions.DEFAULT_SHARD_BYTES), false);

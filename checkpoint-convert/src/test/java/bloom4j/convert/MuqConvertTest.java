@@ -1,5 +1,6 @@
 package bloom4j.convert;
 
+import bloom4j.tensor.parity.TestFixtures;
 import bloom4j.models.muq.MuqModel;
 import bloom4j.tensor.DType;
 import bloom4j.tensor.io.Checkpoints;
@@ -22,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class MuqConvertTest {
 
     static Path fixture(String file) throws URISyntaxException {
-        return Path.of(MuqConvertTest.class.getResource("/fixtures/muq-encoder/" + file).toURI());
+        return TestFixtures.file("muq-encoder", file);
     }
 
     @Test void deadModulesAreListedAndSkippedAndTheFolderLoads(@TempDir Path tmp) throws Exception {

@@ -1,5 +1,6 @@
 package bloom4j.convert;
 
+import bloom4j.tensor.parity.TestFixtures;
 import bloom4j.models.songbloom.SongBloomAr;
 import bloom4j.models.songbloom.SongBloomConfig;
 import bloom4j.tensor.DType;
@@ -26,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SongBloomConvertTest {
 
     static Fixture fixture() throws IOException, URISyntaxException {
-        return Fixture.open(Path.of(SongBloomConvertTest.class.getResource("/fixtures/songbloom-ar/fixture.json").toURI()).getParent());
+        return TestFixtures.open("songbloom-ar");
     }
 
     /** The fixture's MVSA_DiTAR arguments as the upstream YAML would hold them, under 'model:'. */

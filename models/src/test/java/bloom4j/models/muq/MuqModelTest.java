@@ -1,6 +1,6 @@
 package bloom4j.models.muq;
 
-import bloom4j.models.testing.Fixtures;
+import bloom4j.tensor.parity.TestFixtures;
 import bloom4j.tensor.io.Checkpoints;
 import bloom4j.tensor.io.TensorSource;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -22,8 +22,8 @@ class MuqModelTest {
     static MuqModel model;
 
     @BeforeAll static void load() throws IOException {
-        cfg = MuqConfig.fromJson(new ObjectMapper().readTree(Fixtures.dir("muq-encoder").resolve("config.json").toFile()));
-        model = MuqModel.load(Fixtures.dir("muq-encoder").resolve("model.safetensors"));   // config.json is its sibling
+        cfg = MuqConfig.fromJson(new ObjectMapper().readTree(TestFixtures.dir("muq-encoder").resolve("config.json").toFile()));
+        model = MuqModel.load(TestFixtures.dir("muq-encoder").resolve("model.safetensors"));   // config.json is its sibling
     }
 
     static float[] noise(int n, long seed) {
@@ -63,7 +63,7 @@ class MuqModelTest {
 
     private static com.fasterxml.jackson.databind.JsonNode readFixtureConfig(ObjectMapper m) {
         try {
-            return m.readTree(Fixtures.dir("muq-encoder").resolve("config.json").toFile());
+            return m.readTree(TestFixtures.dir("muq-encoder").resolve("config.json").toFile());
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -131,7 +131,7 @@ class MuqModelTest {
         assertEquals("model.", MuqModel.detectPrefix(List.of("model.conv.linear.weight")));
         assertEquals("mulan.audio.model.model.", MuqModel.detectPrefix(List.of("mulan.audio.model.model.conv.linear.weight")));
         assertThrows(IllegalArgumentException.class, () -> MuqModel.detectPrefix(List.of("encoder.weight")));
-        try (TensorSource src = Checkpoints.open(Fixtures.dir("muq-encoder").resolve("model.pt"))) {
+        try (TensorSource src = Checkpoints.open(TestFixtures.dir("muq-encoder").resolve("model.pt"))) {
             MuqConfig wrongDepth = new MuqConfig(24000, 2048, 240, 128, cfg.statMean(), cfg.statStd(), 8, 64, 1, 4, 128, 7, 1e-5, 10000);
             bloom4j.nn.ParameterException e = assertThrows(bloom4j.nn.ParameterException.class,
                     () -> MuqModel.load(src, wrongDepth, MuqModel.Options.defaults()));
@@ -142,7 +142,7 @@ class MuqModelTest {
 
     @Test void withoutAConfigMuqIsNotGuessed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
         java.nio.file.Path pt = tmp.resolve("model.pt");
-        java.nio.file.Files.copy(Fixtures.dir("muq-encoder").resolve("model.pt"), pt);
+        java.nio.file.Files.copy(TestFixtures.dir("muq-encoder").resolve("model.pt"), pt);
         IOException e = assertThrows(IOException.class, () -> MuqModel.load(pt));
         assertTrue(e.getMessage().startsWith(pt + ": no config.json next to it"), e.getMessage());
     }

@@ -1,6 +1,6 @@
 package bloom4j.models.muq;
 
-import bloom4j.models.testing.Fixtures;
+import bloom4j.tensor.parity.TestFixtures;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,12 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class MuqParityTest {
 
     @Test void frontEndMatchesTorchaudio() throws Exception {
-        String out = Fixtures.assertParity("muq-frontend");
+        String out = TestFixtures.assertParity("muq-frontend");
         assertTrue(out.contains("features"), out);
     }
 
     @Test void encoderMatchesMuq() throws Exception {
-        String out = Fixtures.assertParity("muq-encoder");
+        String out = TestFixtures.assertParity("muq-encoder");
         assertTrue(out.contains("hidden_state_2") && out.contains("last_hidden_state (model.safetensors)"), out);
     }
 }

@@ -1,5 +1,6 @@
 package bloom4j.models.songbloom;
 
+import bloom4j.tensor.parity.TestFixtures;
 import bloom4j.tensor.io.Checkpoints;
 import bloom4j.tensor.io.TensorSource;
 import bloom4j.tensor.parity.Fixture;
@@ -111,7 +112,7 @@ class LyricConditionerTest {
     /** The fixture's embeddings, from its tables read under their release keys by the checkpoint reader; bit-exact. */
     @Test
     void matchesTheLyricsFixtureEmbeddings() throws Exception {
-        try (Fixture f = Fixtures.open("songbloom-lyrics"); TensorSource w = Checkpoints.open(f.checkpoint())) {
+        try (Fixture f = TestFixtures.open("songbloom-lyrics"); TensorSource w = Checkpoints.open(f.checkpoint())) {
             JsonNode cfg = f.config().path("PhonemeTokenizerConditioner");
             int maxLen = cfg.get("max_len").asInt();
             LyricConditioner c = LyricConditioner.load(w, LyricVocabulary.released(), maxLen);

@@ -1,5 +1,6 @@
 package bloom4j.models.songbloom;
 
+import bloom4j.tensor.parity.TestFixtures;
 import bloom4j.tensor.parity.Fixture;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
@@ -15,7 +16,7 @@ class LyricTokenizerTest {
 
     @Test
     void matchesTheLyricsFixtureIdsExactly() throws Exception {
-        try (Fixture f = Fixtures.open("songbloom-lyrics")) {
+        try (Fixture f = TestFixtures.open("songbloom-lyrics")) {
             JsonNode json = f.json();
             int maxSentence = json.at("/config/PhonemeTokenizerConditioner/max_sentence_per_structure").asInt();
             assertEquals(4, maxSentence);
@@ -75,7 +76,7 @@ class LyricTokenizerTest {
 
     @Test
     void matchesTheGenerateFixtureLyricIds() throws Exception {
-        try (Fixture f = Fixtures.open("songbloom-generate")) {
+        try (Fixture f = TestFixtures.open("songbloom-generate")) {
             String lyric = f.json().at("/config/generate_params/lyric").asText();
             TokenizedLyrics t = LyricTokenizer.released().tokenize(lyric);
             assertArrayEquals(f.tensor("lyrics_token_ids").toIntVector(), t.tokenIds());

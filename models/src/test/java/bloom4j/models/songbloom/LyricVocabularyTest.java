@@ -1,5 +1,6 @@
 package bloom4j.models.songbloom;
 
+import bloom4j.tensor.parity.TestFixtures;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
@@ -47,7 +48,7 @@ class LyricVocabularyTest {
     @Test
     void releasedVocabularyEqualsTheFixtureLists() throws Exception {
         for (String f : new String[]{"songbloom-lyrics", "songbloom-generate", "songbloom-ar"}) {
-            JsonNode json = Fixtures.open(f).json();
+            JsonNode json = TestFixtures.open(f).json();
             List<String> expected = new ArrayList<>();
             json.get("vocab_list").forEach(n -> expected.add(n.asText()));
             assertEquals(expected, LyricVocabulary.released().tokens(), f);

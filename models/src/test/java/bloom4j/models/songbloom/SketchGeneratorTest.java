@@ -1,5 +1,6 @@
 package bloom4j.models.songbloom;
 
+import bloom4j.tensor.parity.TestFixtures;
 import bloom4j.nn.KvCache;
 import bloom4j.tensor.io.Checkpoints;
 import bloom4j.tensor.io.TensorSource;
@@ -36,7 +37,7 @@ class SketchGeneratorTest {
 
     @BeforeAll
     static void load() throws Exception {
-        f = Fixtures.open("songbloom-generate");
+        f = TestFixtures.open("songbloom-generate");
         try (TensorSource w = Checkpoints.open(f.checkpoint())) {
             model = SongBloomAr.load(SongBloomConfig.resolve(f.config(), w), w);
         }

@@ -1,5 +1,6 @@
 package bloom4j.models.songbloom;
 
+import bloom4j.tensor.parity.TestFixtures;
 import bloom4j.tensor.parity.Fixture;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
@@ -179,7 +180,7 @@ class SketchSamplerTest {
      */
     @Test
     void reproducesTheGenerateFixtureSteps() throws Exception {
-        try (Fixture f = Fixtures.open("songbloom-generate")) {
+        try (Fixture f = TestFixtures.open("songbloom-generate")) {
             JsonNode cfg = f.config();
             JsonNode gp = cfg.get("generate_params");
             int blockSize = cfg.at("/MVSA_DiTAR/block_size").asInt();

@@ -1,5 +1,6 @@
 package bloom4j.models.songbloom;
 
+import bloom4j.tensor.parity.TestFixtures;
 import bloom4j.tensor.parity.Fixture;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,7 @@ class SketchVocabularyTest {
     /** The generate fixture states YAML num_pitch 32 and the derived ids; its classifier output is 33 wide. */
     @Test
     void countingAgreesWithTheGenerateFixture() throws Exception {
-        try (Fixture f = Fixtures.open("songbloom-generate")) {
+        try (Fixture f = TestFixtures.open("songbloom-generate")) {
             JsonNode cfg = f.config();
             SketchVocabulary v = new SketchVocabulary(cfg.at("/MVSA_DiTAR/num_pitch").asInt());
             JsonNode derived = cfg.get("derived");

@@ -1,5 +1,6 @@
 package bloom4j.models.songbloom;
 
+import bloom4j.tensor.parity.TestFixtures;
 import bloom4j.nn.LoadOptions;
 import bloom4j.nn.ParamSource;
 import bloom4j.tensor.io.Checkpoints;
@@ -18,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class SongBloomArTrainingTest {
 
     @Test void arLogitsAndTargetsMatchUpstream() throws Exception {
-        try (Fixture f = Fixtures.open("songbloom-train-forward"); TensorSource w = Checkpoints.open(f.checkpoint())) {
+        try (Fixture f = TestFixtures.open("songbloom-train-forward"); TensorSource w = Checkpoints.open(f.checkpoint())) {
             SongBloomConfig c = SongBloomConfig.resolve(f.config(), w);
             INDArray sketchArr = f.tensor("x_sketch");
             int b = (int) sketchArr.size(0), t = (int) sketchArr.size(1);

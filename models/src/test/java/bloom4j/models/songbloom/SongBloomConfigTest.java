@@ -1,5 +1,6 @@
 package bloom4j.models.songbloom;
 
+import bloom4j.tensor.parity.TestFixtures;
 import bloom4j.tensor.io.Checkpoints;
 import bloom4j.tensor.io.TensorSource;
 import bloom4j.tensor.parity.Fixture;
@@ -68,7 +69,7 @@ class SongBloomConfigTest {
     @Test
     void samplingOptionsFromTheInferenceBlock() throws Exception {
         assertEquals(SamplingOptions.released().withTopK(100), SamplingOptions.fromUpstream(yaml(RELEASED_150S)));
-        try (Fixture f = Fixtures.open("songbloom-generate")) {
+        try (Fixture f = TestFixtures.open("songbloom-generate")) {
             assertEquals(new SamplingOptions(1.5f, true, 0.9f, 1, true, 6), SamplingOptions.fromUpstream(f.config().get("generate_params")));
         }
         assertEquals(new SamplingOptions(2f, true, 0.9f, 100, true, 50), SamplingOptions.fromUpstream(yaml("inference:\n  cfg_coef: [2.0, 1.5]\n")));
@@ -77,7 +78,7 @@ class SongBloomConfigTest {
     /** The fixture's constructor arguments, checked against its checkpoint, give the tiny preset. */
     @Test
     void fixtureConfigAgreesWithItsWeights() throws Exception {
-        try (Fixture f = Fixtures.open("songbloom-ar"); TensorSource w = Checkpoints.open(f.checkpoint())) {
+        try (Fixture f = TestFixtures.open("songbloom-ar"); TensorSource w = Checkpoints.open(f.checkpoint())) {
             assertEquals(SongBloomConfig.tiny(), SongBloomConfig.resolve(f.config(), w));
             JsonNode derived = f.config().get("derived");
             SongBloomConfig c = SongBloomConfig.tiny();
@@ -92,10 +93,10 @@ class SongBloomConfigTest {
     /** Values the YAML leaves out come from the weights, or from MVSA_DiTAR's defaults where the weights cannot tell. */
     @Test
     void gapsAreFilledFromTheWeightsThenFromUpstreamDefaults() throws Exception {
-        ObjectNode m = (ObjectNode) Fixtures.open("songbloom-ar").config().get("MVSA_DiTAR").deepCopy();
+        ObjectNode m = (ObjectNode) TestFixtures.open("songbloom-ar").config().get("MVSA_DiTAR").deepCopy();
         for (String k : new String[] {"dim", "lm_layers", "num_pitch", "hidden_scale", "block_size", "latent_dim", "diff_layers",
                 "num_heads", "rotary_base_val"}) m.remove(k);
-        try (TensorSource w = Checkpoints.open(Fixtures.dir("songbloom-ar").resolve("model.pt"))) {
+        try (TensorSource w = Checkpoints.open(TestFixtures.dir("songbloom-ar").resolve("model.pt"))) {
             SongBloomConfig c = SongBloomConfig.resolve(m, w);
             assertEquals(80, c.dim());
             assertEquals(2, c.lmLayers());
@@ -111,10 +112,10 @@ class SongBloomConfigTest {
 
     @Test
     void aYamlOfAnotherModelIsRefusedWithBothValues() throws Exception {
-        ObjectNode m = (ObjectNode) Fixtures.open("songbloom-ar").config().get("MVSA_DiTAR").deepCopy();
+        ObjectNode m = (ObjectNode) TestFixtures.open("songbloom-ar").config().get("MVSA_DiTAR").deepCopy();
         m.put("num_pitch", 16384);
         m.put("lm_layers", 36);
-        try (TensorSource w = Checkpoints.open(Fixtures.dir("songbloom-ar").resolve("model.pt"))) {
+        try (TensorSource w = Checkpoints.open(TestFixtures.dir("songbloom-ar").resolve("model.pt"))) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SongBloomConfig.resolve(m, w));
             String msg = e.getMessage();
             assertTrue(msg.contains("num_pitch is 16384 in the config but 32 in the weights (model.skeleton_emb.weight [34, 80]"), msg);
@@ -141,7 +142,7 @@ class SongBloomConfigTest {
     @Test
     void aModelFolderNeedsTheUpstreamYaml(@TempDir Path tmp) throws Exception {
         Files.writeString(tmp.resolve("config.json"), "{\"bloom4j_format\": 1, \"model_type\": \"songbloom\"}");
-        try (TensorSource w = Checkpoints.open(Fixtures.dir("songbloom-ar").resolve("model.pt"))) {
+        try (TensorSource w = Checkpoints.open(TestFixtures.dir("songbloom-ar").resolve("model.pt"))) {
             SongBloomWeightException e = assertThrows(SongBloomWeightException.class, () -> SongBloomConfig.fromModelFolder(tmp, w));
             assertTrue(e.getMessage().contains("no upstream_config") && e.getMessage().contains("--config songbloom_full_150s.yaml"),
                     e.getMessage());

@@ -1,5 +1,6 @@
 package bloom4j.models.songbloom;
 
+import bloom4j.tensor.parity.TestFixtures;
 import bloom4j.tensor.parity.ParityKinds;
 import bloom4j.tensor.parity.ParityReport;
 import bloom4j.tensor.parity.ParityRunner;
@@ -20,7 +21,7 @@ class SongBloomGenerateParityTest {
     void generateFixturePasses() throws Exception {
         assertTrue(ParityKinds.find("songbloom-generate").isPresent());
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        ParityRunner.Outcome o = ParityRunner.run(Fixtures.dir("songbloom-generate"), new PrintStream(buf, true, StandardCharsets.UTF_8));
+        ParityRunner.Outcome o = ParityRunner.run(TestFixtures.dir("songbloom-generate"), new PrintStream(buf, true, StandardCharsets.UTF_8));
         String out = buf.toString(StandardCharsets.UTF_8);
         assertTrue(o.passed(), out);
         List<ParityReport.Line> lines = o.report().lines();

@@ -1,5 +1,6 @@
 package bloom4j.models.songbloom;
 
+import bloom4j.tensor.parity.TestFixtures;
 import bloom4j.tensor.parity.ParityKinds;
 import bloom4j.tensor.parity.ParityReport;
 import bloom4j.tensor.parity.ParityRunner;
@@ -18,7 +19,7 @@ class SongBloomParityTest {
 
     private static ParityRunner.Outcome run(String name) throws Exception {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        ParityRunner.Outcome o = ParityRunner.run(Fixtures.dir(name), new PrintStream(buf, true, StandardCharsets.UTF_8));
+        ParityRunner.Outcome o = ParityRunner.run(TestFixtures.dir(name), new PrintStream(buf, true, StandardCharsets.UTF_8));
         String out = buf.toString(StandardCharsets.UTF_8);
         assertTrue(o.passed(), out);
         String[] lines = out.split("\n");

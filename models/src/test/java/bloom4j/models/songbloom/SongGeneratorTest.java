@@ -1,5 +1,6 @@
 package bloom4j.models.songbloom;
 
+import bloom4j.tensor.parity.TestFixtures;
 import bloom4j.nn.lora.LoraConfig;
 import bloom4j.nn.lora.PeftAdapter;
 import bloom4j.nn.lora.Targets;
@@ -40,7 +41,7 @@ class SongGeneratorTest {
     /** Writes the fixture's weights and config as a converted model folder. */
     static Path modelFolder(Path dir, String modelType) throws Exception {
         Files.createDirectories(dir);
-        try (Fixture f = Fixtures.open("songbloom-generate"); TensorSource w = Checkpoints.open(f.checkpoint())) {
+        try (Fixture f = TestFixtures.open("songbloom-generate"); TensorSource w = Checkpoints.open(f.checkpoint())) {
             SafeTensorsWriter.write(dir.resolve("model.safetensors"), w, Map.of());
             ObjectMapper om = new ObjectMapper();
             ObjectNode up = om.createObjectNode();

@@ -1,5 +1,6 @@
 package bloom4j.models.vae;
 
+import bloom4j.tensor.parity.TestFixtures;
 import bloom4j.models.GaussianNoise;
 import bloom4j.tensor.io.Checkpoints;
 import bloom4j.tensor.io.TensorSource;
@@ -15,7 +16,6 @@ import java.io.PrintStream;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Objects;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class OobleckVaeTest {
 
     static Path fixture() throws URISyntaxException {
-        return Path.of(Objects.requireNonNull(OobleckVaeTest.class.getResource("/fixtures/oobleck-vae/fixture.json")).toURI()).getParent();
+        return TestFixtures.dir("oobleck-vae");
     }
 
     @Test void parityPasses() throws Exception {

@@ -1,5 +1,6 @@
 package bloom4j.models.vq;
 
+import bloom4j.tensor.parity.TestFixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -110,7 +111,7 @@ class EmaVectorQuantizerTest {
     }
 
     @Test void importsAVectorQuantizePytorchStateDict() throws IOException {
-        CodebookFile.Loaded l = CodebookFile.read(bloom4j.models.testing.Fixtures.dir("vq-ema-d080-t2").resolve("model.pt"));
+        CodebookFile.Loaded l = CodebookFile.read(bloom4j.tensor.parity.TestFixtures.dir("vq-ema-d080-t2").resolve("model.pt"));
         assertEquals(129, l.size());
         assertEquals(16, l.dim());
         assertTrue(l.hasEmaState());

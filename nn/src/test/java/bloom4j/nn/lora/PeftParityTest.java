@@ -1,5 +1,6 @@
 package bloom4j.nn.lora;
 
+import bloom4j.tensor.parity.TestFixtures;
 import bloom4j.tensor.parity.ParityKinds;
 import bloom4j.tensor.parity.ParityReport;
 import bloom4j.tensor.parity.ParityRunner;
@@ -14,7 +15,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,16 +25,10 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The same check as {@code bloom4j parity <fixture>} on the three PEFT fixtures copied into the test resources. */
+/** The same check as {@code bloom4j parity <fixture>} on the three PEFT fixtures (tensor test resources, see TestFixtures). */
 class PeftParityTest {
 
-    static Path fixture(String name) {
-        try {
-            return Path.of(PeftParityTest.class.getResource("/fixtures/" + name + "/fixture.json").toURI()).getParent();
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-    }
+    static Path fixture(String name) { return TestFixtures.dir(name); }
 
     @ParameterizedTest
     @ValueSource(strings = {"lora-linear", "dora-linear", "dora-dropout"})

@@ -12,7 +12,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,9 +46,7 @@ class PtFixtureTest {
         fixture = new ObjectMapper().readTree(dir.resolve("fixture.json").toFile());
     }
 
-    static Path fixtureDir() throws URISyntaxException {
-        return Path.of(PtFixtureTest.class.getResource("/bloom4j/fixtures/pt-formats/fixture.json").toURI()).getParent();
-    }
+    static Path fixtureDir() { return bloom4j.tensor.parity.TestFixtures.dir("pt-formats"); }
 
     @ParameterizedTest
     @ValueSource(strings = {"model.pt", "lightning.ckpt", "lightning_omegaconf.ckpt", "dtypes.pt", "dtypes_extra.pt", "views.pt",

@@ -1,5 +1,6 @@
 package bloom4j.models.songbloom.dit;
 
+import bloom4j.tensor.parity.TestFixtures;
 import bloom4j.tensor.parity.ParityReport;
 import bloom4j.tensor.parity.ParityRunner;
 import org.junit.jupiter.api.Test;
@@ -8,7 +9,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Objects;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SongBloomDitTest {
 
     @Test void parityPasses() throws Exception {
-        Path dir = Path.of(Objects.requireNonNull(getClass().getResource("/fixtures/songbloom-dit/fixture.json")).toURI()).getParent();
+        Path dir = TestFixtures.dir("songbloom-dit");
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         ParityRunner.Outcome o = ParityRunner.run(dir, new PrintStream(buf, true, StandardCharsets.UTF_8));
         String out = buf.toString(StandardCharsets.UTF_8);
