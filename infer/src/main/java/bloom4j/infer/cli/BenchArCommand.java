@@ -1,7 +1,9 @@
 package bloom4j.infer.cli;
 
+import bloom4j.tensor.cli.ThreadsOption;
 import bloom4j.infer.bench.ArBench;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.concurrent.Callable;
@@ -23,10 +25,10 @@ final class BenchArCommand implements Callable<Integer> {
     int prefix;
     @Option(names = "--steps", defaultValue = "64", description = "timed decode steps (default 64)") int steps;
     @Option(names = "--warmup", defaultValue = "2", description = "untimed decode steps before them (default 2)") int warmup;
-    @Option(names = "--threads", description = "compute threads (default: all cores)") Integer threads;
+    @Mixin ThreadsOption threads;
 
     @Override public Integer call() {
-        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int t = threads.resolve();
         ArBench.Options o = new ArBench.Options(layers, dim, heads, kvHeads, ffn, batch, prefix, steps, t, warmup);
         ArBench.Result r = ArBench.run(o, System.out);
         System.out.println(ArBench.summary(r));

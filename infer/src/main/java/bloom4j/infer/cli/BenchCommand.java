@@ -1,5 +1,6 @@
 package bloom4j.infer.cli;
 
+import bloom4j.tensor.cli.ThreadsOption;
 import bloom4j.infer.bench.DitBench;
 import bloom4j.infer.bench.LoadBench;
 import bloom4j.infer.bench.VaeBench;
@@ -7,6 +8,7 @@ import bloom4j.models.songbloom.dit.DitConfig;
 import bloom4j.models.vae.OobleckConfig;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -49,13 +51,10 @@ final class BenchCommand {
         }
     }
 
-    /** Thread count for ND4J's native ops (OpenMP and BLAS); 0 keeps the launcher's OMP_NUM_THREADS. */
+    /** Thread count for ND4J's native ops (OpenMP and BLAS). */
     static void threads(int n) {
-        if (n < 0) throw new IllegalArgumentException("--threads must be >= 0, got " + n);
-        if (n > 0) {
-            Nd4j.getEnvironment().setMaxThreads(n);
-            Nd4j.getEnvironment().setMaxMasterThreads(n);
-        }
+        Nd4j.getEnvironment().setMaxThreads(n);
+        Nd4j.getEnvironment().setMaxMasterThreads(n);
     }
 
     @Command(name = "dit", mixinStandardHelpOptions = true,
@@ -64,17 +63,17 @@ final class BenchCommand {
     static final class Dit implements Callable<Integer> {
         @Option(names = "--steps", defaultValue = "8", description = "timed sampler steps (default 8)") int steps;
         @Option(names = "--warmup", defaultValue = "2", description = "untimed steps first (default 2)") int warmup;
-        @Option(names = "--threads", defaultValue = "0", description = "compute threads (default: OMP_NUM_THREADS)") int threads;
+        @Mixin ThreadsOption threads;
 
         @Override public Integer call() {
             if (steps < 1 || warmup < 1) throw new IllegalArgumentException("--steps and --warmup must be >= 1");
-            threads(threads);
+            int n = threads.resolve();
+            threads(n);
             DitConfig c = DitConfig.released();
             DitBench.Result r = DitBench.run(c, steps, warmup, 1);
             System.out.printf(Locale.ROOT, "bench dit: D=%d heads=%d layers=%d tokens=%d batch=2 (CFG) FLOAT nd4j-cpu threads=%s: build %.1f s, "
                             + "%.1f ms/step, %.3f steps/s, DiT compute %.1f s per audio second (36 steps per 0.64 s block)%n",
-                    c.dim(), c.heads(), c.depth(), c.sequenceLength(), threads == 0 ? System.getenv().getOrDefault("OMP_NUM_THREADS", "?")
-                            : threads, r.buildSeconds(), 1000 * r.stepSeconds(), r.stepsPerSecond(), r.realTimeFactor(c));
+                    c.dim(), c.heads(), c.depth(), c.sequenceLength(), n, r.buildSeconds(), 1000 * r.stepSeconds(), r.stepsPerSecond(), r.realTimeFactor(c));
             return 0;
         }
     }
@@ -84,17 +83,17 @@ final class BenchCommand {
                     "Pair with infer/src/bench/python/bench_vae.py --threads N."})
     static final class Vae implements Callable<Integer> {
         @Option(names = "--seconds", defaultValue = "10", description = "audio length to decode (default 10)") double seconds;
-        @Option(names = "--threads", defaultValue = "0", description = "compute threads (default: OMP_NUM_THREADS)") int threads;
+        @Mixin ThreadsOption threads;
 
         @Override public Integer call() {
             if (!(seconds > 0)) throw new IllegalArgumentException("--seconds must be positive");
-            threads(threads);
+            int n = threads.resolve();
+            threads(n);
             OobleckConfig c = OobleckConfig.songBloom();
             VaeBench.Result r = VaeBench.run(c, seconds, 1);
             System.out.printf(Locale.ROOT, "bench vae: channels=%d c_mults=%s strides=%s latent=%d, %d latents = %.2f s audio, FLOAT nd4j-cpu "
                             + "threads=%s: build %.1f s, decode %.2f s, %.3f s per audio second%n", c.channels(), c.cMults(), c.strides(),
-                    c.latentDim(), r.latentFrames(), r.audioSeconds(), threads == 0 ? System.getenv().getOrDefault("OMP_NUM_THREADS", "?")
-                            : threads, r.buildSeconds(), r.decodeSeconds(), r.secondsPerAudioSecond());
+                    c.latentDim(), r.latentFrames(), r.audioSeconds(), n, r.buildSeconds(), r.decodeSeconds(), r.secondsPerAudioSecond());
             return 0;
         }
     }

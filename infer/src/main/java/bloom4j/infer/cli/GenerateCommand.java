@@ -1,5 +1,6 @@
 package bloom4j.infer.cli;
 
+import bloom4j.tensor.cli.ThreadsOption;
 import bloom4j.models.songbloom.SongGenerator;
 import bloom4j.nn.ComputeThreads;
 import bloom4j.tensor.audio.AudioFormat;
@@ -9,6 +10,7 @@ import bloom4j.tensor.util.Sha256;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -44,7 +46,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--cfg", description = "classifier-free guidance scale (default: the model folder's inference config; 1.5 in the released one)") Float cfg;
     @Option(names = "--top-k", description = "sketch top-k (0 = off; default: the model folder's inference config, 100 in the released one)") Integer topK;
     @Option(names = "--temperature", description = "sketch sampling temperature (default: the model folder's inference config; 0.9 in the released one)") Float temperature;
-    @Option(names = "--threads", description = "compute threads (default: all cores)") Integer threads;
+    @Mixin ThreadsOption threads;
     @Option(names = "--overwrite", description = "replace outputs made earlier with other parameters (by default a rerun skips "
             + "outputs already complete with the same parameters and refuses to replace different ones)") boolean overwrite;
 
@@ -54,10 +56,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         AudioFormat fmt = parseFormat(format);
         List<Line> lines = read(input, samples, maxDuration, seed, steps, cfg, topK, temperature);
-        if (threads != null) {
-            if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
-            ComputeThreads.forInference(threads);
-        }
+        ComputeThreads.forInference(threads.resolve());
         try (OutputFolder folder = OutputFolder.open(outputDir)) {
             Map<String, String> common = commonParams(fmt);
             List<OutputFolder.Planned> plan = new ArrayList<>();

@@ -20,7 +20,12 @@ public final class CliSupport {
 
     /** Runs a picocli command object with bloom4j's error reporting; returns the exit code (0 ok, 1 failure, 2 usage). */
     public static int execute(Object command, String... args) {
-        CommandLine cl = new CommandLine(command).setExecutionExceptionHandler((e, cmd, parsed) -> report(e, cmd.getErr()));
+        return execute(new CommandLine(command), args);
+    }
+
+    /** {@link #execute(Object, String...)} for a command tree already assembled (the launcher's root of every module's commands). */
+    public static int execute(CommandLine cl, String... args) {
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> report(e, cmd.getErr()));
         withVersion(cl);
         return cl.execute(args);
     }

@@ -14,8 +14,13 @@ public final class HelpCheck {
 
     /** The commands under {@code command} (itself included) whose first description line does not end a sentence. */
     public static List<String> cutSummaries(Object command) {
+        return cutSummaries(command instanceof CommandLine cl ? cl : new CommandLine(command));
+    }
+
+    /** {@link #cutSummaries(Object)} for an assembled tree. */
+    public static List<String> cutSummaries(CommandLine tree) {
         List<String> bad = new ArrayList<>();
-        walk(new CommandLine(command), bad);
+        walk(tree, bad);
         return bad;
     }
 

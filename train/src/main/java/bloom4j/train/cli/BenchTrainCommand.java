@@ -1,7 +1,9 @@
 package bloom4j.train.cli;
 
+import bloom4j.tensor.cli.ThreadsOption;
 import bloom4j.train.bench.TrainBench;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.List;
@@ -26,14 +28,14 @@ final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--rank", defaultValue = "16") int rank;
     @Option(names = "--steps", defaultValue = "5") int steps;
     @Option(names = "--warmup", defaultValue = "2") int warmup;
-    @Option(names = "--threads", defaultValue = "${env:BLOOM4J_THREADS:-2}") int threads;
+    @Mixin ThreadsOption threads;
     @Option(names = "--modes", defaultValue = "lora,dora,full", split = ",") List<String> modes;
 
     @Override public Integer call() {
         for (String m : modes) if (!List.of("lora", "dora", "full").contains(m)) throw new IllegalArgumentException("--modes: lora|dora|full, got " + m);
         if (sketch % blockSize != 0) throw new IllegalArgumentException("--sketch must be a multiple of --block-size");
         TrainBench.run(new TrainBench.Options(dim, heads, layers, pitch, blockSize, latent, batch, prefix, sketch, rank, steps, warmup,
-                threads, modes), System.out);
+                threads.resolve(), modes), System.out);
         return 0;
     }
 }
