@@ -195,16 +195,32 @@ public final class Attention {
     /**
      * The eager core: {@code softmax(q·kᵀ + mask, axis 3)·v} with q already scaled. q {@code [B, H, T, dh]}, k and v
      * {@code [B, Hkv, S, dh]}, mask broadcastable to {@code [B, Hkv, groups·T, S]} or null; returns {@code [B, H, T, dh]}.
+     * It is {@link #apply}{@code (}{@link #weights}{@code )}: a layer whose attention weights are computed once and used by several
+     * modules (Zipformer's shared {@code attn_weights}) calls the two halves itself.
      */
     public static SDVariable attend(SDVariable q, SDVariable k, SDVariable v, SDVariable mask, AttentionDims d, SeqShape seq) {
+        return apply(weights(q, k, mask, d, seq), v, d, seq);
+    }
+
+    /**
+     * The attention weights {@code softmax(q·kᵀ + mask, axis 3)}, {@code [B, Hkv, groups·T, S]} (query heads of a group stacked
+     * along the query axis), q already scaled {@code [B, H, T, dh]}, k {@code [B, Hkv, S, dh]}.
+     */
+    public static SDVariable weights(SDVariable q, SDVariable k, SDVariable mask, AttentionDims d, SeqShape seq) {
         SameDiff sd = q.getSameDiff();
-        int g = d.groups();
-        if (g > 1) q = seq.reshapeBatch(q, d.kvHeads(), -1, d.headDim());                        // [B, Hkv, g·T, dh]
+        if (d.groups() > 1) q = seq.reshapeBatch(q, d.kvHeads(), -1, d.headDim());              // [B, Hkv, g·T, dh]
         SDVariable scores = sd.mmul(q, k, false, true, false);                                  // [B, Hkv, g·T, S]
         if (mask != null) scores = scores.add(mask);
-        SDVariable probs = sd.nn.softmax(scores, 3);
-        SDVariable o = sd.mmul(probs, v);                                                       // [B, Hkv, g·T, dh]
-        return g > 1 ? seq.reshapeBatch(o, d.heads(), -1, d.headDim()) : o;                     // [B, H, T, dh]
+        return sd.nn.softmax(scores, 3);
+    }
+
+    /**
+     * Attention weights from {@link #weights} applied to values {@code v [B, Hkv, S, dv]}: {@code [B, H, T, dv]} (without grouped
+     * query heads, dv may differ from the query head size).
+     */
+    public static SDVariable apply(SDVariable weights, SDVariable v, AttentionDims d, SeqShape seq) {
+        SDVariable o = weights.getSameDiff().mmul(weights, v);                                  // [B, Hkv, g·T, dv]
+        return d.groups() > 1 ? seq.reshapeBatch(o, d.heads(), -1, d.headDim()) : o;            // [B, H, T, dv]
     }
 
     /**

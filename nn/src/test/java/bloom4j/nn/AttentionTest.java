@@ -1,10 +1,12 @@
 package bloom4j.nn;
 
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -192,5 +194,28 @@ class AttentionTest {
         assertThrows(IllegalArgumentException.class, () -> new AttentionDims(8, 3, 2, 4));
         assertThrows(IllegalArgumentException.class, () -> AttentionDims.mha(10, 3));
         assertEquals(2, new AttentionDims(8, 4, 2, 2).groups());
+    }
+
+    @Test void weightsComputedOnceServeSeveralValueSets() {
+        org.nd4j.autodiff.samediff.SameDiff sd = Graphs.create();
+        AttentionDims d = AttentionDims.mha(8, 2);
+        Nd4j.getRandom().setSeed(5);
+        SDVariable q = sd.constant("q", Nd4j.randn(DataType.DOUBLE, 1, 2, 5, 4));
+        SDVariable k = sd.constant("k", Nd4j.randn(DataType.DOUBLE, 1, 2, 7, 4));
+        SDVariable v1 = sd.constant("v1", Nd4j.randn(DataType.DOUBLE, 1, 2, 7, 4));
+        SDVariable v2 = sd.constant("v2", Nd4j.randn(DataType.DOUBLE, 1, 2, 7, 3));   // another value width, as Zipformer's modules have
+        SeqShape seq = SeqShape.fixed(sd, 1, 5);
+        SDVariable w = Attention.weights(q, k, null, d, seq);
+        SDVariable a1 = Attention.apply(w, v1, d, seq), a2 = Attention.apply(w, v2, d, seq);
+        SDVariable ref = Attention.attend(q, k, v1, null, d, seq);
+        java.util.Map<String, INDArray> out = sd.output(java.util.Map.of(), w.name(), a1.name(), a2.name(), ref.name());
+        INDArray sums = out.get(w.name()).sum(3);
+        assertTrue(sums.equalsWithEps(Nd4j.ones(DataType.DOUBLE, 1, 2, 5), 1e-12), sums.toString());
+        assertTrue(out.get(a1.name()).equalsWithEps(out.get(ref.name()), 1e-12));
+        INDArray manual = out.get(w.name()).get(org.nd4j.linalg.indexing.NDArrayIndex.point(0)).get(
+                org.nd4j.linalg.indexing.NDArrayIndex.point(1)).mmul(v2.getArr().get(org.nd4j.linalg.indexing.NDArrayIndex.point(0),
+                org.nd4j.linalg.indexing.NDArrayIndex.point(1)));
+        assertTrue(out.get(a2.name()).get(org.nd4j.linalg.indexing.NDArrayIndex.point(0), org.nd4j.linalg.indexing.NDArrayIndex.point(1))
+                .equalsWithEps(manual, 1e-12));
     }
 }

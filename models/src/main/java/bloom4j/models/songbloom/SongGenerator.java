@@ -1,18 +1,9 @@
 package bloom4j.models.songbloom;
 
 import bloom4j.models.GaussianNoise;
-import bloom4j.models.vae.OobleckConfig;
-import bloom4j.models.vae.OobleckVae;
-import bloom4j.nn.lora.PeftAdapter;
 import bloom4j.tensor.audio.Audio;
 import bloom4j.tensor.audio.AudioIO;
 import bloom4j.tensor.audio.Resampler;
-import bloom4j.tensor.io.Checkpoints;
-import bloom4j.tensor.io.ModelFolder;
-import bloom4j.tensor.io.TensorSource;
-import bloom4j.tensor.io.TensorSources;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
@@ -20,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -37,8 +27,8 @@ import java.util.function.Supplier;
  * <p>The model folder is what {@code bloom4j convert --from songbloom_full_150s.pt --config songbloom_full_150s.yaml --to DIR} writes:
  * config.json ({@code model_type} "songbloom", the YAML under {@code upstream_config}) and the weights, the VAE under
  * {@code vae.vae.} in the same checkpoint (as in the release .pt). A VAE stored elsewhere (e.g. {@code autoencoder_music_dsp1920.ckpt})
- * is given with {@link Options#vae}; its JSON config, when not SongBloom's {@code stable_audio_1920_vae.json}, is read from
- * {@code upstream_config.vae_config} or a {@code vae_config.json} next to the weights.
+ * is given with {@link Options#vae}; its JSON config is found as {@link SongBloomLoader#vaeConfig} says. Loading is
+ * {@link SongBloomLoader}'s; this class turns requests into songs.
  *
  * <p>Defaults come from the YAML's {@code inference} block (released: cfg 1.5, temperature 0.9, top-k 100, penalty window 50,
  * 36 DiT steps, diff_temp 0.95) and {@code max_dur} + 10 s. Not thread-safe: one generation at a time per instance.
@@ -75,23 +65,69 @@ public final class SongGenerator {
             if (samples < 1) throw new IllegalArgumentException("samples: must be >= 1, got " + samples);
         }
 
-        public static Request of(String lyrics, Path prompt) { return new Request(lyrics, null, prompt, 0, null, null, null, null, null, 1); }
+        public static Request of(String lyrics, Path prompt) { return builder(lyrics).prompt(prompt).build(); }
 
-        public static Request of(String lyrics, Audio prompt) { return new Request(lyrics, prompt, null, 0, null, null, null, null, null, 1); }
+        public static Request of(String lyrics, Audio prompt) { return builder(lyrics).prompt(prompt).build(); }
 
-        public Request withSeed(long s) { return new Request(lyrics, prompt, promptPath, s, steps, cfg, topK, temperature, maxDurationSeconds, samples); }
+        /** A builder: one sample, seed 0, every setting at the model's default until set. */
+        public static Builder builder(String lyrics) { return new Builder(lyrics); }
 
-        public Request withSteps(Integer v) { return new Request(lyrics, prompt, promptPath, seed, v, cfg, topK, temperature, maxDurationSeconds, samples); }
+        /** A builder starting from this request. */
+        public Builder toBuilder() {
+            Builder b = new Builder(lyrics);
+            b.prompt = prompt;
+            b.promptPath = promptPath;
+            b.seed = seed;
+            b.steps = steps;
+            b.cfg = cfg;
+            b.topK = topK;
+            b.temperature = temperature;
+            b.maxDurationSeconds = maxDurationSeconds;
+            b.samples = samples;
+            return b;
+        }
 
-        public Request withCfg(Float v) { return new Request(lyrics, prompt, promptPath, seed, steps, v, topK, temperature, maxDurationSeconds, samples); }
+        public Request withSeed(long s) { return toBuilder().seed(s).build(); }
 
-        public Request withTopK(Integer v) { return new Request(lyrics, prompt, promptPath, seed, steps, cfg, v, temperature, maxDurationSeconds, samples); }
+        public Request withSteps(Integer v) { return toBuilder().steps(v).build(); }
 
-        public Request withTemperature(Float v) { return new Request(lyrics, prompt, promptPath, seed, steps, cfg, topK, v, maxDurationSeconds, samples); }
+        public Request withCfg(Float v) { return toBuilder().cfg(v).build(); }
 
-        public Request withMaxDuration(Double v) { return new Request(lyrics, prompt, promptPath, seed, steps, cfg, topK, temperature, v, samples); }
+        public Request withTopK(Integer v) { return toBuilder().topK(v).build(); }
 
-        public Request withSamples(int n) { return new Request(lyrics, prompt, promptPath, seed, steps, cfg, topK, temperature, maxDurationSeconds, n); }
+        public Request withTemperature(Float v) { return toBuilder().temperature(v).build(); }
+
+        public Request withMaxDuration(Double v) { return toBuilder().maxDuration(v).build(); }
+
+        public Request withSamples(int n) { return toBuilder().samples(n).build(); }
+
+        /** The one place that lists every field of a request; {@link #build} checks them all. */
+        public static final class Builder {
+            private final String lyrics;
+            private Audio prompt;
+            private Path promptPath;
+            private long seed;
+            private Integer steps, topK;
+            private Float cfg, temperature;
+            private Double maxDurationSeconds;
+            private int samples = 1;
+
+            private Builder(String lyrics) { this.lyrics = lyrics; }
+
+            public Builder prompt(Audio a) { prompt = a; promptPath = null; return this; }
+            public Builder prompt(Path p) { promptPath = p; prompt = null; return this; }
+            public Builder seed(long s) { seed = s; return this; }
+            public Builder steps(Integer v) { steps = v; return this; }
+            public Builder cfg(Float v) { cfg = v; return this; }
+            public Builder topK(Integer v) { topK = v; return this; }
+            public Builder temperature(Float v) { temperature = v; return this; }
+            public Builder maxDuration(Double seconds) { maxDurationSeconds = seconds; return this; }
+            public Builder samples(int n) { samples = n; return this; }
+
+            public Request build() {
+                return new Request(lyrics, prompt, promptPath, seed, steps, cfg, topK, temperature, maxDurationSeconds, samples);
+            }
+        }
     }
 
     /**
@@ -144,64 +180,14 @@ public final class SongGenerator {
 
     public static SongGenerator load(Path modelDir) throws IOException { return load(modelDir, Options.defaults()); }
 
-    public static SongGenerator load(Path modelDir, Options options) throws IOException {
-        bloom4j.nn.ComputeThreads.ensureConfigured(); // the CLI's thread split unless the application chose its own
-        ModelFolder folder;
-        try {
-            folder = ModelFolder.open(modelDir).requireType("songbloom");
-        } catch (bloom4j.tensor.io.CheckpointException e) {
-            throw new SongBloomWeightException(e.getMessage());
-        }
-        JsonNode upstream = folder.upstream();
-        InferenceConfig inference;
-        try {
-            inference = InferenceConfig.parse(upstream, folder.configFile() + " upstream_config");
-        } catch (IllegalArgumentException e) {
-            throw new SongBloomWeightException(e.getMessage());
-        }
-        try (TensorSource checkpoint = folder.openWeights()) {
-            TensorSource src = options.lora() == null ? checkpoint : withAdapterMerged(checkpoint, options.lora());
-            SongBloomConfig c = SongBloomConfig.fromModelFolder(folder, src);
-            OobleckConfig vaeConfig = vaeConfig(upstream, modelDir, options.vae());
-            SongBloomModel m;
-            if (options.vae() != null) {
-                try (TensorSource v = Checkpoints.open(options.vae())) {
-                    m = SongBloomModel.load(c, src, v, vaeConfig);
-                }
-            } else {
-                try {
-                    OobleckVae.detectPrefix(src);
-                } catch (IllegalArgumentException e) {
-                    throw new SongBloomWeightException(modelDir + ": no VAE weights in the model folder (the release .pt has them under "
-                            + "'vae.vae.'); give the VAE checkpoint (autoencoder_music_dsp1920.ckpt) with --vae");
-                }
-                m = SongBloomModel.load(c, src, src, vaeConfig);
-            }
-            return new SongGenerator(m, inference);
-        }
-    }
-
     /**
-     * The checkpoint with a PEFT LoRA/DoRA adapter merged into its weights ({@code merge_and_unload}, safe: non-finite results are
-     * refused). PEFT names modules from the model it wrapped: the SongBloom module itself ({@code ar_transformer.…}) or the Lightning
-     * module around it ({@code model.ar_transformer.…}); both are accepted.
+     * Loads a converted model folder through {@link SongBloomLoader} (config read once, weights checked complete, VAE and adapter
+     * as {@code options} say) and sets up the CLI's thread split unless the application chose its own.
      */
-    static TensorSource withAdapterMerged(TensorSource checkpoint, Path adapterDir) throws IOException {
-        PeftAdapter adapter = PeftAdapter.read(adapterDir);
-        boolean underModel = adapter.modules().stream().noneMatch(m -> checkpoint.contains(m + ".weight"));
-        Map<String, INDArray> merged = adapter.mergeInto(checkpoint, underModel ? "model" : "", true);
-        return TensorSources.overlay(checkpoint, merged);
-    }
-
-    private static OobleckConfig vaeConfig(JsonNode upstream, Path modelDir, Path vae) throws IOException {
-        if (upstream != null && upstream.path("vae_config").isObject()) return OobleckConfig.fromJson(upstream.get("vae_config"));
-        List<Path> candidates = new ArrayList<>();
-        candidates.add(modelDir.resolve("vae_config.json"));
-        if (vae != null) candidates.add((Files.isDirectory(vae) ? vae : vae.toAbsolutePath().getParent()).resolve("vae_config.json"));
-        for (Path p : candidates) {
-            if (Files.isRegularFile(p)) return OobleckConfig.fromJson(new ObjectMapper().readTree(p.toFile()));
-        }
-        return OobleckConfig.songBloom();
+    public static SongGenerator load(Path modelDir, Options options) throws IOException {
+        bloom4j.nn.ComputeThreads.ensureConfigured();
+        SongBloomLoader.Loaded l = SongBloomLoader.load(modelDir, options.vae(), options.lora());
+        return new SongGenerator(l.model(), l.inference());
     }
 
     public SongBloomModel model() { return model; }

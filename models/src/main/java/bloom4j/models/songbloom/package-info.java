@@ -4,10 +4,11 @@
  * <h2>Reading order</h2>
  * Generation runs top to bottom through these classes; each names the upstream function it reproduces.
  * <ol>
- *   <li>{@link bloom4j.models.songbloom.SongGenerator}: the service API. Loads a converted model folder once
- *       ({@link bloom4j.tensor.io.ModelFolder}: config.json read once, {@link bloom4j.models.songbloom.SongBloomConfig} resolved
- *       against the weights, {@link bloom4j.models.songbloom.InferenceConfig} for the defaults, an optional LoRA merged), then
- *       turns a request into settings, a prompt at the VAE rate and per-sample seeds. Upstream {@code infer.py} and
+ *   <li>{@link bloom4j.models.songbloom.SongGenerator}: the service API. {@link bloom4j.models.songbloom.SongBloomLoader} loads
+ *       a converted model folder once ({@link bloom4j.tensor.io.ModelFolder}: config.json read once,
+ *       {@link bloom4j.models.songbloom.SongBloomConfig} resolved against the weights, {@link bloom4j.models.songbloom.InferenceConfig}
+ *       for the defaults, an optional LoRA merged, the VAE and its config); the generator turns a request into settings, a
+ *       prompt at the VAE rate and per-sample seeds. Upstream {@code infer.py} and
  *       {@code SongBloom_Sampler.generate} ({@code songbloom_pl.py} L121-143).</li>
  *   <li>{@link bloom4j.models.songbloom.SongBloomModel}: the three parts and the block loop of {@code MVSA_DiTAR.generate}
  *       ({@code songbloom_mvsa.py} L355-554): encode the prompt with the VAE, build the conditions, then per block ask the AR

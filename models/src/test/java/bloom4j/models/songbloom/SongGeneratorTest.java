@@ -152,7 +152,7 @@ class SongGeneratorTest {
         PeftAdapter adapter = PeftAdapter.read(lora);
         String q = "model.ar_transformer.layers.0.self_attn.q_proj";
         try (TensorSource base = Checkpoints.open(folder)) {
-            TensorSource merged = SongGenerator.withAdapterMerged(base, lora);
+            TensorSource merged = SongBloomLoader.withAdapterMerged(base, lora);
             INDArray w = base.loadFloat(q + ".weight");
             INDArray a = adapter.tensors().get(q + ".lora_A.weight"), b = adapter.tensors().get(q + ".lora_B.weight");
             INDArray expected = w.add(b.mmul(a).mul(8.0 / 4));                                   // W + (alpha/r)·B·A
@@ -163,7 +163,7 @@ class SongGeneratorTest {
         // PEFT wrapping the SongBloom module itself names modules without 'model.': found all the same
         try (TensorSource base = Checkpoints.open(folder)) {
             Path bare = loraFolder(tmp.resolve("lora-bare"), "");
-            assertNotEquals(base.loadFloat(q + ".weight"), SongGenerator.withAdapterMerged(base, bare).loadFloat(q + ".weight"));
+            assertNotEquals(base.loadFloat(q + ".weight"), SongBloomLoader.withAdapterMerged(base, bare).loadFloat(q + ".weight"));
         }
         SongGenerator withLora = SongGenerator.load(folder, SongGenerator.Options.defaults().withLora(lora));
         float[] plain = gen.generate(request(), SongGenerator.Listener.NONE).get(0).audio().channel(0);
@@ -179,7 +179,7 @@ class SongGeneratorTest {
         Path dir = tmp.resolve("foreign");
         new PeftAdapter(LoraConfig.lora(2, 4, Targets.names("attn")), t).write(dir);
         try (TensorSource base = Checkpoints.open(folder)) {
-            java.io.IOException e = assertThrows(java.io.IOException.class, () -> SongGenerator.withAdapterMerged(base, dir));
+            java.io.IOException e = assertThrows(java.io.IOException.class, () -> SongBloomLoader.withAdapterMerged(base, dir));
             assertTrue(e.getMessage().contains("encoder.layers.0.attn.weight"), e.getMessage());
         }
     }
