@@ -40,6 +40,8 @@ class ConvertVaeTest {
             OobleckVae vae = OobleckVae.load(src, OobleckVae.detectPrefix(src), c, OobleckVae.Parts.ALL);
             INDArray want = io.loadFloat("decode_out");
             assertTrue(want.equalsWithEps(vae.decode(io.loadFloat("latent_in")), 1e-4));
+            OobleckVae fromFolder = OobleckVae.load(bloom4j.tensor.io.ModelFolder.open(out), OobleckVae.Parts.ALL);
+            assertTrue(want.equalsWithEps(fromFolder.decode(io.loadFloat("latent_in")), 1e-4), "the folder loader reads the same");
         }
     }
 }

@@ -74,6 +74,19 @@ public final class OobleckVae {
      * Loads the autoencoder stored under {@code prefix} ("" or "vae.vae."; see {@link #detectPrefix}) of {@code source}. Every
      * tensor of the loaded halves under the prefix must be used, and every expected one present; the error lists the rest.
      */
+    /**
+     * Loads a VAE model folder ({@code bloom4j convert --model vae --config vae_config.json}: model_type "vae", the stable-audio
+     * JSON config under {@code upstream_config}); the key prefix is detected ({@link #detectPrefix}).
+     */
+    public static OobleckVae load(bloom4j.tensor.io.ModelFolder folder, Parts parts) throws java.io.IOException {
+        folder.requireType("vae");
+        OobleckConfig config = OobleckConfig.fromJson(folder.requireUpstream("the VAE's channels, strides and latent size are not "
+                + "all in the weights", "vae_config.json"));
+        try (TensorSource src = folder.openWeights()) {
+            return load(src, detectPrefix(src), config, parts);
+        }
+    }
+
     public static OobleckVae load(TensorSource source, String prefix, OobleckConfig config, Parts parts) {
         return create(ParamSource.of(source), LoadOptions.inference().deferMissing(true), prefix, config, parts, true);
     }

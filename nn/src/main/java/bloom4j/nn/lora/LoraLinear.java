@@ -15,7 +15,7 @@ import org.nd4j.linalg.api.ops.impl.controlflow.compat.StopGradient;
  *   LoRA:                    y = (W x + b) + s·B A u
  *   DoRA, k = m / n,  n = ‖W + s·B A‖ per output row, recomputed every forward and detached (no gradient flows through it):
  *     no dropout (eval):     y = k ⊙ (W x + s·B A x) + b                      (PEFT: (Wx+b) + (k−1)⊙Wx + k⊙s·BAx, the same sum)
- *     dropout (training):    y = (W x + b) + (k−1) ⊙ (W u) + k ⊙ (s·B A u)     (the base term sees x, the others u; spec §2.3)
+ *     dropout (training):    y = (W x + b) + (k−1) ⊙ (W u) + k ⊙ (s·B A u)     (the base term sees x, the others u: DoraLinearVariant.forward)
  * </pre>
  * m = {@code lora_magnitude_vector [out]}. W and b stay frozen constants; A, B and m are the adapter's parameters, under the keys
  * {@code <module>.lora_A.weight}, {@code <module>.lora_B.weight} and {@code <module>.lora_magnitude_vector} (PEFT's file names).
