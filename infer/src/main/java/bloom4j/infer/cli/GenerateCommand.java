@@ -1,6 +1,8 @@
 package bloom4j.infer.cli;
 
 import bloom4j.tensor.cli.ThreadsOption;
+import bloom4j.models.songbloom.LyricFrontEnd;
+import bloom4j.models.songbloom.LyricVocabulary;
 import bloom4j.models.songbloom.SongGenerator;
 import bloom4j.nn.ComputeThreads;
 import bloom4j.tensor.audio.AudioFormat;
@@ -47,6 +49,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--top-k", description = "sketch top-k (0 = off; default: the model folder's inference config, 100 in the released one)") Integer topK;
     @Option(names = "--temperature", description = "sketch sampling temperature (default: the model folder's inference config; 0.9 in the released one)") Float temperature;
     @Mixin ThreadsOption threads;
+    @Option(names = "--allow-lyric-loss", description = "generate even when the lyric would lose words (pieces outside the "
+            + "vocabulary, unreadable words, too many tokens): a warning instead of an error") boolean allowLyricLoss;
     @Option(names = "--overwrite", description = "replace outputs made earlier with other parameters (by default a rerun skips "
             + "outputs already complete with the same parameters and refuses to replace different ones)") boolean overwrite;
 
@@ -55,7 +59,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         AudioFormat fmt = parseFormat(format);
-        List<Line> lines = read(input, samples, maxDuration, seed, steps, cfg, topK, temperature);
+        List<Line> lines = read(input, samples, maxDuration, seed, steps, cfg, topK, temperature, allowLyricLoss);
         ComputeThreads.forInference(threads.resolve());
         try (OutputFolder folder = OutputFolder.open(outputDir)) {
             Map<String, String> common = commonParams(fmt);
@@ -63,7 +67,8 @@ final class GenerateCommand implements Callable<Integer> {
             List<String> conflicts = new ArrayList<>();
             int done = 0;
             for (Line l : lines) {
-                String lyricsSha = Sha256.of(l.request().lyrics().getBytes(StandardCharsets.UTF_8));
+                String lyricsSha = Sha256.of((l.request().lyrics() + "\u0000" + l.request().lyricsPhonemes())
+                        .getBytes(StandardCharsets.UTF_8));
                 String promptSha = Sha256.of(l.request().promptPath());
                 for (int s = 0; s < l.request().samples(); s++) {
                     Map<String, String> p = new LinkedHashMap<>(common);
@@ -96,6 +101,14 @@ final class GenerateCommand implements Callable<Integer> {
             // The options are the same for every line: a setting that does not fit the model is the option's or the model
             // folder's fault, reported once, before any work, not as the fault of input line 1.
             g.check(lines.get(0).request());
+            for (Line l : lines) {
+                try {
+                    LyricFrontEnd.Prepared p = g.lyricPhonemes(l.request());
+                    System.out.println(l.idx() + ": phonemes (" + p.tokens() + " tokens): " + p.phonemes());
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(input + " line " + l.number() + ": " + e.getMessage(), e);
+                }
+            }
             int k = 0;
             for (Line l : lines) {
                 int maxBlocks = g.maxBlocks(l.request());
@@ -190,6 +203,11 @@ final class GenerateCommand implements Callable<Integer> {
      */
     static List<Line> read(Path file, int samples, Double maxDuration, long seed, Integer steps, Float cfg, Integer topK, Float temp)
             throws IOException {
+        return read(file, samples, maxDuration, seed, steps, cfg, topK, temp, false);
+    }
+
+    static List<Line> read(Path file, int samples, Double maxDuration, long seed, Integer steps, Float cfg, Integer topK, Float temp,
+                           boolean allowLyricLoss) throws IOException {
         checkOptions(samples, maxDuration, steps, cfg, topK, temp);
         if (!Files.exists(file)) throw new IllegalArgumentException("--input-jsonl: no such file: " + file);
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException("--input-jsonl: not a regular file: " + file);
@@ -221,6 +239,14 @@ final class GenerateCommand implements Callable<Integer> {
                 }
                 if (!seen.add(idx)) throw new IllegalArgumentException("field 'idx' '" + idx + "' repeats an earlier line");
                 String lyrics = string(n, "lyrics");
+                String phonemes = n.has("lyrics_phonemes") && !n.get("lyrics_phonemes").isNull() ? string(n, "lyrics_phonemes") : null;
+                // The model-independent half of the lyric check (the vocabulary is the released one); the token count against the
+                // model's max_len is checked once the model is loaded.
+                LyricFrontEnd.Prepared lp = LyricFrontEnd.prepare(lyrics, phonemes, LyricVocabulary.released(), Integer.MAX_VALUE);
+                if (lp.lossy() && !allowLyricLoss) {
+                    throw new IllegalArgumentException("field '" + (phonemes != null ? "lyrics_phonemes" : "lyrics") + "' would lose "
+                            + "words: " + lp.loss() + "; fix the lyric or pass --allow-lyric-loss");
+                }
                 Path prompt = base.resolve(string(n, "prompt_wav"));
                 if (!Files.exists(prompt)) throw new IllegalArgumentException("field 'prompt_wav': no such file: " + prompt);
                 if (!Files.isRegularFile(prompt)) {
@@ -233,8 +259,9 @@ final class GenerateCommand implements Callable<Integer> {
                     throw new IllegalArgumentException("field 'prompt_wav': " + (e.getMessage() != null ? e.getMessage()
                             : prompt + ": cannot be decoded (" + e.getClass().getSimpleName() + ")"));
                 }
-                SongGenerator.Request r = SongGenerator.Request.of(lyrics, prompt).withSeed(seed).withSamples(samples).withSteps(steps)
-                        .withCfg(cfg).withTopK(topK).withTemperature(temp).withMaxDuration(maxDuration);
+                SongGenerator.Request r = SongGenerator.Request.builder(lyrics).prompt(prompt).lyricsPhonemes(phonemes).seed(seed)
+                        .samples(samples).steps(steps).cfg(cfg).topK(topK).temperature(temp).maxDuration(maxDuration)
+                        .allowLyricLoss(allowLyricLoss).build();
                 out.add(new Line(i + 1, idx, r));
             } catch (IllegalArgumentException e) {
                 errors.add(where + ": " + e.getMessage());

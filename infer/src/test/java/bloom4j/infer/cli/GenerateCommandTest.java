@@ -248,4 +248,34 @@ class GenerateCommandTest {
                 "--output-dir", tmp.resolve("out-topk").toString(), "--max-duration", "0.64", "--steps", "2", "--top-k", "4"));
         assertEquals(0, fixed.exitCode(), fixed.output());
     }
+
+    @Test
+    void japaneseLyricsArePhonemisedAndPrinted() throws Exception {
+        Captured r = run("{\"idx\": \"ja\", \"lyrics\": \"[verse] さくらが さいた。やよいの そらは\", \"prompt_wav\": \"prompt.wav\"}\n",
+                tmp.resolve("out-ja"), "--output-format", "wav");
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("ja: phonemes (28 tokens): [verse] s a k u r a g a s a i t a . y a y o i n o s o r a w a"),
+                r.output());
+        assertTrue(Files.exists(tmp.resolve("out-ja/ja_s0.wav")));
+    }
+
+    @Test
+    void aLyricThatWouldLoseWordsIsAnErrorUnlessAllowed() throws Exception {
+        String line = "{\"idx\": \"en\", \"lyrics\": \"[verse] hello world\", \"prompt_wav\": \"prompt.wav\"}\n";
+        Captured r = run(line, tmp.resolve("out-en"));
+        assertEquals(2, r.exitCode(), r.output());
+        assertTrue(r.output().contains("line 1: field 'lyrics' would lose words: 2 piece(s) are not in SongBloom's lyric vocabulary and "
+                + "would be dropped: [hello, world]"), r.output());
+        assertFalse(Files.exists(tmp.resolve("out-en/en_s0.flac")), "refused before any work");
+        Captured allowed = run(line, tmp.resolve("out-en"), "--allow-lyric-loss");
+        assertEquals(0, allowed.exitCode(), allowed.output());
+    }
+
+    @Test
+    void lyricsPhonemesAreTakenAsTheyAre() throws Exception {
+        Captured r = run("{\"idx\": \"p\", \"lyrics\": \"さくら\", \"lyrics_phonemes\": \"[verse] s a k u r a\", "
+                + "\"prompt_wav\": \"prompt.wav\"}\n", tmp.resolve("out-p"));
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("p: phonemes (7 tokens): [verse] s a k u r a"), r.output());
+    }
 }

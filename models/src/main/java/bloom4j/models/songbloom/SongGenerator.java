@@ -46,10 +46,14 @@ public final class SongGenerator {
 
     /**
      * One song request. {@code prompt} (audio, any rate and channel count) or {@code promptPath} is required; the numeric fields
-     * are overrides, null = the model's default.
+     * are overrides, null = the model's default. {@code lyrics} is a structured lyric: Japanese text is phonemised
+     * ({@link LyricFrontEnd}), phoneme strings are taken as they are; {@code lyricsPhonemes}, when given, is used instead, as is.
+     * A lyric that would lose words (pieces outside the vocabulary, unreadable words, more tokens than the conditioner keeps) is
+     * refused unless {@code allowLyricLoss}.
      */
     public record Request(String lyrics, Audio prompt, Path promptPath, long seed, Integer steps, Float cfg, Integer topK,
-                          Float temperature, Double maxDurationSeconds, int samples) {
+                          Float temperature, Double maxDurationSeconds, int samples, String lyricsPhonemes,
+                          boolean allowLyricLoss) {
         public Request {
             if (lyrics == null || lyrics.isBlank()) throw new IllegalArgumentException("lyrics: empty; give the lyric as structure tags and phonemes, e.g. '[verse] n i3 h ao3 . w o3' (README, 'bloom4j generate')");
             if (prompt == null && promptPath == null) throw new IllegalArgumentException("prompt: missing; give a prompt clip (audio or path)");
@@ -84,6 +88,8 @@ public final class SongGenerator {
             b.temperature = temperature;
             b.maxDurationSeconds = maxDurationSeconds;
             b.samples = samples;
+            b.lyricsPhonemes = lyricsPhonemes;
+            b.allowLyricLoss = allowLyricLoss;
             return b;
         }
 
@@ -111,9 +117,15 @@ public final class SongGenerator {
             private Float cfg, temperature;
             private Double maxDurationSeconds;
             private int samples = 1;
+            private String lyricsPhonemes;
+            private boolean allowLyricLoss;
 
             private Builder(String lyrics) { this.lyrics = lyrics; }
 
+            /** A phoneme string to use as is instead of phonemising {@code lyrics}. */
+            public Builder lyricsPhonemes(String p) { lyricsPhonemes = p; return this; }
+            /** Generate even when words would be lost (a warning instead of an error). */
+            public Builder allowLyricLoss(boolean on) { allowLyricLoss = on; return this; }
             public Builder prompt(Audio a) { prompt = a; promptPath = null; return this; }
             public Builder prompt(Path p) { promptPath = p; prompt = null; return this; }
             public Builder seed(long s) { seed = s; return this; }
@@ -125,7 +137,8 @@ public final class SongGenerator {
             public Builder samples(int n) { samples = n; return this; }
 
             public Request build() {
-                return new Request(lyrics, prompt, promptPath, seed, steps, cfg, topK, temperature, maxDurationSeconds, samples);
+                return new Request(lyrics, prompt, promptPath, seed, steps, cfg, topK, temperature, maxDurationSeconds, samples,
+                        lyricsPhonemes, allowLyricLoss);
             }
         }
     }
@@ -211,6 +224,7 @@ public final class SongGenerator {
      * for a default.
      */
     public void check(Request r) {
+        lyricPhonemes(r);
         SketchVocabulary v = model.config().sketchVocabulary();
         if (r.topK() != null) {
             if (r.topK() > v.classes()) {
@@ -223,6 +237,22 @@ public final class SongGenerator {
             throw new IllegalArgumentException("the generator's default top_k " + sampling.topK() + " exceeds the model's "
                     + v.classes() + " sketch classes: give the request a top-k of at most " + v.classes());
         }
+    }
+
+    /**
+     * The lyric as the conditioner gets it; fails naming what would be lost (unless the request allows the loss, then logs it).
+     */
+    public LyricFrontEnd.Prepared lyricPhonemes(Request r) {
+        LyricConditioner lc = model.ar().lyricConditioner();
+        LyricFrontEnd.Prepared p = LyricFrontEnd.prepare(r.lyrics(), r.lyricsPhonemes(), lc.tokenizer().vocabulary(), lc.maxLen());
+        if (p.lossy()) {
+            if (!r.allowLyricLoss()) {
+                throw new IllegalArgumentException("lyrics would lose words: " + p.loss() + "; fix the lyric or allow the loss "
+                        + "(--allow-lyric-loss)");
+            }
+            System.getLogger("bloom4j").log(System.Logger.Level.WARNING, "lyrics lose words: " + p.loss());
+        }
+        return p;
     }
 
     /** The most blocks a request can produce. */
@@ -272,7 +302,7 @@ public final class SongGenerator {
         }
         check(r);
         SongBloomModel.Settings s = settings(r);
-        TokenizedLyrics lyric = model.ar().lyricConditioner().tokenizer().tokenize(r.lyrics());
+        TokenizedLyrics lyric = model.ar().lyricConditioner().tokenizer().tokenize(lyricPhonemes(r).phonemes());
         if (lyric.tokenIds().length == 0) {
             throw new IllegalArgumentException("lyrics: no token of the lyric is in the phoneme vocabulary; SongBloom takes G2P phonemes "
                     + "and structure tags ('[verse] n i3 h ao3 . ...')");

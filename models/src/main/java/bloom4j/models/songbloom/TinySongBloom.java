@@ -61,8 +61,13 @@ public final class TinySongBloom {
     }
 
     /** Writes the model folder {@code dir} (config.json + model.safetensors) atomically per file; returns {@code dir}. */
+    /** Lyric condition rows of the tiny model (the conditioner keeps this many tokens). */
+    public static final int LYRIC_ROWS = 64;
+
     public static Path write(Path dir, long seed) throws IOException {
-        SongBloomConfig c = SongBloomConfig.tiny();
+        SongBloomConfig t = SongBloomConfig.tiny();   // with room for a real lyric: 64 lyric rows instead of the fixtures' 12
+        SongBloomConfig c = new SongBloomConfig(t.dim(), t.numHeads(), t.lmLayers(), t.hiddenScale(), t.ropeTheta(), t.rmsNormEps(),
+                t.numPitch(), t.blockSize(), t.latentDim(), t.diffLayers(), t.promptMaxLen(), LYRIC_ROWS, t.maxSentencePerStructure());
         Map<String, INDArray> made = new TreeMap<>();
         Init normal = Init.normal(0.02, seed), unit = Init.normal(1.0, seed + 1);
         Init rule = Init.named("tiny random (recorded)", (key, shape, dt) -> {

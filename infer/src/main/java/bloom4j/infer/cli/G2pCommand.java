@@ -1,0 +1,78 @@
+package bloom4j.infer.cli;
+
+import bloom4j.models.songbloom.LyricConditioner;
+import bloom4j.models.songbloom.LyricFrontEnd;
+import bloom4j.models.songbloom.LyricVocabulary;
+import bloom4j.text.ja.JapaneseG2p;
+import bloom4j.text.songbloom.SongBloomLyrics;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code bloom4j g2p}: lyrics or text to phones as SongBloom gets them, with token ids and what could not be read.
+ */
+@Command(name = "g2p", mixinStandardHelpOptions = true,
+        description = {"Turn Japanese lyrics or text into phones and SongBloom lyric tokens, and report what cannot be read.",
+                "Japanese (kana/kanji) goes through the Kuromoji-based G2P; structure tags and phoneme strings pass unchanged.",
+                "Chinese and English text still need their phonemes written out (see README 'Lyrics')."})
+final class G2pCommand implements Callable<Integer> {
+    static final class Input {
+        @Parameters(arity = "1", paramLabel = "TEXT", description = "the text or structured lyric") String text;
+        @Option(names = "--file", paramLabel = "FILE", description = "read the text from a UTF-8 file instead") Path file;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1") Input input;
+    @Option(names = "--lang", defaultValue = "auto", description = "auto (Japanese script found -> ja) or ja (default auto)") String lang;
+    @Option(names = "--devoice", description = "write devoiced vowels I/U as OpenJTalk does (speech; off for sung lyrics)") boolean devoice;
+
+    @Override public Integer call() throws Exception {
+        if (!lang.equals("auto") && !lang.equals("ja")) {
+            throw new IllegalArgumentException("--lang: '" + lang + "' is not available; bloom4j's G2P reads Japanese (auto or ja). "
+                    + "Write Chinese and English lyrics as SongBloom phonemes");
+        }
+        String text = input.text != null ? input.text : read(input.file);
+        boolean japanese = lang.equals("ja") || SongBloomLyrics.needsG2p(text);
+        if (japanese) {
+            JapaneseG2p.Result r = JapaneseG2p.g2p(text.replaceAll("\\[[^\\[\\]\\s]+\\]", " "), JapaneseG2p.Options.speech(devoice));
+            int i = 1;
+            for (JapaneseG2p.Sentence s : r.sentences()) {
+                System.out.println("sentence " + i++ + (s.question() ? " (question)" : "") + ": " + String.join(" ", s.phones()));
+            }
+        }
+        LyricFrontEnd.Prepared p = LyricFrontEnd.prepare(text, null, LyricVocabulary.released(), LyricConditioner.RELEASED_MAX_LEN);
+        System.out.println("songbloom: " + p.phonemes());
+        List<String> ids = new ArrayList<>();
+        LyricVocabulary v = LyricVocabulary.released();
+        for (String piece : p.phonemes().split(" ", -1)) ids.add(v.contains(piece) ? Integer.toString(v.id(piece)) : "?" + piece);
+        System.out.println("ids (" + p.tokens() + " of at most " + p.maxTokens() + "): " + String.join(" ", ids));
+        if (p.lossy()) {
+            System.out.println("lost: " + p.loss());
+            for (Map.Entry<String, Integer> e : p.oov().entrySet()) System.out.println("  unread: " + e.getKey() + " ×" + e.getValue());
+            return 1;
+        }
+        System.out.println("nothing lost");
+        return 0;
+    }
+
+    private static String read(Path f) throws java.io.IOException {
+        if (!Files.isRegularFile(f)) throw new IllegalArgumentException("--file " + f + ": no such file");
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(f))).toString();
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("--file " + f + ": not valid UTF-8 text (save it as UTF-8)");
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package bloom4j.text.songbloom;
+
+import bloom4j.text.ja.JapaneseG2p;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A structured lyric ({@code [verse] さくら さくら. やよいの そらは. , [chorus] ...}) as SongBloom's phoneme string: tags kept,
+ * Japanese text run through {@link JapaneseG2p} (lyrics mode: no devoicing, a comma ends a sentence), sentences joined by
+ * {@code " . "}, sections by {@code " , "}:
+ * {@code [verse] s a k u r a . s a k u r a . y a y o i n o s o r a w a , [chorus] ...}. Text without Japanese script is kept
+ * token by token (it is taken to be phonemes already; the caller checks every token against the vocabulary).
+ *
+ * <p>Phones SongBloom's vocabulary lacks are substituted as bloom4j specifies for its Japanese front end: {@code A E O → a e o}
+ * (devoiced vowels never occur in lyrics mode), {@code ty → t y}, {@code kw → k w}, {@code gw → g w}, {@code fy → f y}; pauses
+ * are dropped. Japanese text never goes through the upstream mixed zh/en splitter, which would send kanji to the Mandarin G2P.
+ */
+public final class SongBloomLyrics {
+    private SongBloomLyrics() {}
+
+    /** The phoneme string, and the words the G2P could not read (surface → count). */
+    public record Result(String phonemes, Map<String, Integer> oov) { }
+
+    private static final Pattern TAG = Pattern.compile("\\[[^\\[\\]\\s]+\\]");
+    private static final Map<String, List<String>> SUBSTITUTE = Map.of(
+            "A", List.of("a"), "E", List.of("e"), "O", List.of("o"), "I", List.of("i"), "U", List.of("u"),
+            "ty", List.of("t", "y"), "kw", List.of("k", "w"), "gw", List.of("g", "w"), "fy", List.of("f", "y"));
+    private static final Set<String> DROPPED = Set.of(JapaneseG2p.PAUSE, "sil");
+
+    /** Whether a lyric holds Japanese script (and so needs the G2P). */
+    public static boolean needsG2p(String lyric) {
+        for (int i = 0; i < lyric.length(); i++) if (JapaneseG2p.isJapanese(lyric.charAt(i))) return true;
+        return false;
+    }
+
+    public static Result phonemes(String lyric) {
+        List<String> out = new ArrayList<>();
+        Map<String, Integer> oov = new LinkedHashMap<>();
+        Matcher m = TAG.matcher(lyric);
+        int pos = 0;
+        while (true) {
+            boolean found = m.find();
+            String text = lyric.substring(pos, found ? m.start() : lyric.length());
+            text(text, out, oov);
+            if (!found) break;
+            out.add(m.group());
+            pos = m.end();
+        }
+        // tidy: no separator at the start, none doubled, none at the end
+        List<String> tidy = new ArrayList<>();
+        for (String t : out) {
+            boolean sep = t.equals(".") || t.equals(",");
+            String last = tidy.isEmpty() ? null : tidy.get(tidy.size() - 1);
+            if (sep && (last == null || last.equals(",") || (last.equals(".") && t.equals(".")))) continue;
+            if (sep && t.equals(",") && ".".equals(last)) tidy.set(tidy.size() - 1, ",");
+            else tidy.add(t);
+        }
+        while (!tidy.isEmpty() && tidy.get(tidy.size() - 1).equals(".")) tidy.remove(tidy.size() - 1);
+        return new Result(String.join(" ", tidy), oov);
+    }
+
+    /** A run of text between tags: a trailing ',' closes the section; Japanese becomes sentences of phones. */
+    private static void text(String raw, List<String> out, Map<String, Integer> oov) {
+        String t = raw.strip();
+        boolean closes = t.endsWith(",") || t.endsWith("，");
+        if (closes) t = t.substring(0, t.length() - 1).strip();
+        if (!t.isEmpty()) {
+            if (needsG2p(t)) {
+                JapaneseG2p.Result r = JapaneseG2p.g2p(t, JapaneseG2p.Options.lyrics());
+                r.oov().forEach((k, v) -> oov.merge(k, v, Integer::sum));
+                boolean first = true;
+                for (JapaneseG2p.Sentence s : r.sentences()) {
+                    List<String> phones = new ArrayList<>();
+                    for (String p : s.phones()) {
+                        if (DROPPED.contains(p)) continue;
+                        phones.addAll(SUBSTITUTE.getOrDefault(p, List.of(p)));
+                    }
+                    if (phones.isEmpty()) continue;
+                    if (!first) out.add(".");
+                    out.addAll(phones);
+                    first = false;
+                }
+            } else {
+                for (String tok : t.split("\\s+")) if (!tok.isEmpty()) out.add(tok);
+            }
+        }
+        if (closes) out.add(",");
+    }
+}
