@@ -24,9 +24,10 @@ import java.util.concurrent.Callable;
  * {@code bloom4j g2p}: lyrics or text to phones as SongBloom gets them, with token ids and what could not be read.
  */
 @Command(name = "g2p", mixinStandardHelpOptions = true,
-        description = {"Turn Japanese lyrics or text into phones and SongBloom lyric tokens, and report what cannot be read.",
+        description = {"Turn Japanese or Chinese lyrics into phones and SongBloom lyric tokens, and report what cannot be read.",
                 "Japanese (kana/kanji) goes through the Kuromoji-based G2P; structure tags and phoneme strings pass unchanged.",
-                "Chinese and English text still need their phonemes written out (see README 'Lyrics')."})
+                "Chinese (Han without kana, or --lang zh) goes through HanLP pinyin with upstream's tone sandhi; English is written",
+                "as ARPAbet phonemes (see README 'Lyrics')."})
 final class G2pCommand implements Callable<Integer> {
     static final class Input {
         @Parameters(arity = "1", paramLabel = "TEXT", description = "the text or structured lyric") String text;
@@ -34,24 +35,24 @@ final class G2pCommand implements Callable<Integer> {
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1") Input input;
-    @Option(names = "--lang", defaultValue = "auto", description = "auto (Japanese script found -> ja) or ja (default auto)") String lang;
+    @Option(names = "--lang", defaultValue = "auto", description = "auto (kana -> Japanese, else Han -> Chinese; default), ja or zh")
+    String lang;
     @Option(names = "--devoice", description = "write devoiced vowels I/U as OpenJTalk does (speech; off for sung lyrics)") boolean devoice;
 
     @Override public Integer call() throws Exception {
-        if (!lang.equals("auto") && !lang.equals("ja")) {
-            throw new IllegalArgumentException("--lang: '" + lang + "' is not available; bloom4j's G2P reads Japanese (auto or ja). "
-                    + "Write Chinese and English lyrics as SongBloom phonemes");
-        }
+        SongBloomLyrics.Lang l = lang(lang);
         String text = input.text != null ? input.text : read(input.file);
-        boolean japanese = lang.equals("ja") || SongBloomLyrics.needsG2p(text);
-        if (japanese) {
+        SongBloomLyrics.Lang use = l == SongBloomLyrics.Lang.AUTO ? SongBloomLyrics.detect(text) : l;
+        if (use == SongBloomLyrics.Lang.JA) {
             JapaneseG2p.Result r = JapaneseG2p.g2p(text.replaceAll("\\[[^\\[\\]\\s]+\\]", " "), JapaneseG2p.Options.speech(devoice));
             int i = 1;
             for (JapaneseG2p.Sentence s : r.sentences()) {
                 System.out.println("sentence " + i++ + (s.question() ? " (question)" : "") + ": " + String.join(" ", s.phones()));
             }
         }
-        LyricFrontEnd.Prepared p = LyricFrontEnd.prepare(text, null, LyricVocabulary.released(), LyricConditioner.RELEASED_MAX_LEN);
+        System.out.println("language: " + (use == SongBloomLyrics.Lang.JA ? "Japanese" : use == SongBloomLyrics.Lang.ZH ? "Chinese"
+                : "none (phonemes)"));
+        LyricFrontEnd.Prepared p = LyricFrontEnd.prepare(text, null, LyricVocabulary.released(), LyricConditioner.RELEASED_MAX_LEN, l);
         System.out.println("songbloom: " + p.phonemes());
         List<String> ids = new ArrayList<>();
         LyricVocabulary v = LyricVocabulary.released();
@@ -64,6 +65,17 @@ final class G2pCommand implements Callable<Integer> {
         }
         System.out.println("nothing lost");
         return 0;
+    }
+
+    /** {@code --lang} as a {@link SongBloomLyrics.Lang}. */
+    static SongBloomLyrics.Lang lang(String s) {
+        return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+            case "auto" -> SongBloomLyrics.Lang.AUTO;
+            case "ja" -> SongBloomLyrics.Lang.JA;
+            case "zh" -> SongBloomLyrics.Lang.ZH;
+            default -> throw new IllegalArgumentException("--lang must be auto, ja or zh, got '" + s + "' (English lyrics are written "
+                    + "as ARPAbet phonemes)");
+        };
     }
 
     private static String read(Path f) throws java.io.IOException {

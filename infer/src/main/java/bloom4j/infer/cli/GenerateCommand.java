@@ -4,6 +4,7 @@ import bloom4j.tensor.cli.ThreadsOption;
 import bloom4j.models.songbloom.LyricFrontEnd;
 import bloom4j.models.songbloom.LyricVocabulary;
 import bloom4j.models.songbloom.SongGenerator;
+import bloom4j.text.songbloom.SongBloomLyrics;
 import bloom4j.nn.ComputeThreads;
 import bloom4j.tensor.audio.AudioFormat;
 import bloom4j.tensor.audio.AudioIO;
@@ -49,6 +50,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--top-k", description = "sketch top-k (0 = off; default: the model folder's inference config, 100 in the released one)") Integer topK;
     @Option(names = "--temperature", description = "sketch sampling temperature (default: the model folder's inference config; 0.9 in the released one)") Float temperature;
     @Mixin ThreadsOption threads;
+    @Option(names = "--lang", defaultValue = "auto", description = "lyric language: auto (kana -> Japanese, else Han -> Chinese; "
+            + "default), ja or zh") String lang;
     @Option(names = "--allow-lyric-loss", description = "generate even when the lyric would lose words (pieces outside the "
             + "vocabulary, unreadable words, too many tokens): a warning instead of an error") boolean allowLyricLoss;
     @Option(names = "--overwrite", description = "replace outputs made earlier with other parameters (by default a rerun skips "
@@ -59,7 +62,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         AudioFormat fmt = parseFormat(format);
-        List<Line> lines = read(input, samples, maxDuration, seed, steps, cfg, topK, temperature, allowLyricLoss);
+        List<Line> lines = read(input, samples, maxDuration, seed, steps, cfg, topK, temperature, allowLyricLoss, G2pCommand.lang(lang));
         ComputeThreads.forInference(threads.resolve());
         try (OutputFolder folder = OutputFolder.open(outputDir)) {
             Map<String, String> common = commonParams(fmt);
@@ -149,6 +152,7 @@ final class GenerateCommand implements Callable<Integer> {
         p.put("temperature", temperature == null ? "default" : temperature.toString());
         p.put("max_duration", maxDuration == null ? "default" : maxDuration.toString());
         p.put("format", fmt.name());
+        p.put("lang", lang);
         return p;
     }
 
@@ -203,11 +207,11 @@ final class GenerateCommand implements Callable<Integer> {
      */
     static List<Line> read(Path file, int samples, Double maxDuration, long seed, Integer steps, Float cfg, Integer topK, Float temp)
             throws IOException {
-        return read(file, samples, maxDuration, seed, steps, cfg, topK, temp, false);
+        return read(file, samples, maxDuration, seed, steps, cfg, topK, temp, false, SongBloomLyrics.Lang.AUTO);
     }
 
     static List<Line> read(Path file, int samples, Double maxDuration, long seed, Integer steps, Float cfg, Integer topK, Float temp,
-                           boolean allowLyricLoss) throws IOException {
+                           boolean allowLyricLoss, SongBloomLyrics.Lang lang) throws IOException {
         checkOptions(samples, maxDuration, steps, cfg, topK, temp);
         if (!Files.exists(file)) throw new IllegalArgumentException("--input-jsonl: no such file: " + file);
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException("--input-jsonl: not a regular file: " + file);
@@ -242,7 +246,7 @@ final class GenerateCommand implements Callable<Integer> {
                 String phonemes = n.has("lyrics_phonemes") && !n.get("lyrics_phonemes").isNull() ? string(n, "lyrics_phonemes") : null;
                 // The model-independent half of the lyric check (the vocabulary is the released one); the token count against the
                 // model's max_len is checked once the model is loaded.
-                LyricFrontEnd.Prepared lp = LyricFrontEnd.prepare(lyrics, phonemes, LyricVocabulary.released(), Integer.MAX_VALUE);
+                LyricFrontEnd.Prepared lp = LyricFrontEnd.prepare(lyrics, phonemes, LyricVocabulary.released(), Integer.MAX_VALUE, lang);
                 if (lp.lossy() && !allowLyricLoss) {
                     throw new IllegalArgumentException("field '" + (phonemes != null ? "lyrics_phonemes" : "lyrics") + "' would lose "
                             + "words: " + lp.loss() + "; fix the lyric or pass --allow-lyric-loss");
@@ -261,7 +265,7 @@ final class GenerateCommand implements Callable<Integer> {
                 }
                 SongGenerator.Request r = SongGenerator.Request.builder(lyrics).prompt(prompt).lyricsPhonemes(phonemes).seed(seed)
                         .samples(samples).steps(steps).cfg(cfg).topK(topK).temperature(temp).maxDuration(maxDuration)
-                        .allowLyricLoss(allowLyricLoss).build();
+                        .allowLyricLoss(allowLyricLoss).lyricLanguage(lang).build();
                 out.add(new Line(i + 1, idx, r));
             } catch (IllegalArgumentException e) {
                 errors.add(where + ": " + e.getMessage());

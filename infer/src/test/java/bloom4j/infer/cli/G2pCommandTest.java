@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class G2pCommandTest {
     @Test
     void japanesePhonesAndIds() {
-        Captured r = Captured.run(() -> InferMain.run("g2p", "[verse] 東京、切手"));
+        Captured r = Captured.run(() -> InferMain.run("g2p", "--lang", "ja", "[verse] 東京、切手"));   // kanji only: say it is Japanese
         assertEquals(0, r.exitCode(), r.output());
         assertTrue(r.output().contains("sentence 1: t o o ky o o pau k i cl t e"), r.output());
         assertTrue(r.output().contains("songbloom: [verse] t o o ky o o . k i cl t e"), r.output());
@@ -26,8 +26,10 @@ class G2pCommandTest {
         Captured lost = Captured.run(() -> InferMain.run("g2p", "[verse] hello"));
         assertEquals(1, lost.exitCode(), lost.output());
         assertTrue(lost.output().contains("ids (1 of at most 600): 1 ?hello"), lost.output());
-        Captured zh = Captured.run(() -> InferMain.run("g2p", "--lang", "zh", "你好"));
-        assertEquals(2, zh.exitCode(), zh.output());
-        assertTrue(zh.output().contains("'zh' is not available"), zh.output());
+        Captured zh = Captured.run(() -> InferMain.run("g2p", "[verse] 你好"));
+        assertEquals(0, zh.exitCode(), zh.output());
+        assertTrue(zh.output().contains("language: Chinese") && zh.output().contains("songbloom: [verse] n i2 h ao3"), zh.output());
+        Captured bad = Captured.run(() -> InferMain.run("g2p", "--lang", "en", "hello"));
+        assertEquals(2, bad.exitCode(), bad.output());
     }
 }

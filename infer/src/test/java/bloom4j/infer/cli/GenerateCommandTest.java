@@ -278,4 +278,12 @@ class GenerateCommandTest {
         assertEquals(0, r.exitCode(), r.output());
         assertTrue(r.output().contains("p: phonemes (7 tokens): [verse] s a k u r a"), r.output());
     }
+
+    @Test
+    void chineseLyricsArePhonemisedLikeUpstream() throws Exception {
+        Captured r = run("{\"idx\": \"zh\", \"lyrics\": \"[verse] 你好 . 我爱你\", \"prompt_wav\": \"prompt.wav\"}\n",
+                tmp.resolve("out-zh"));
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("zh: phonemes (12 tokens): [verse] n i2 h ao3 . w o3 AA ai4 n i3"), r.output());
+    }
 }

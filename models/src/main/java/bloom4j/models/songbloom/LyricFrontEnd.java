@@ -34,7 +34,7 @@ public final class LyricFrontEnd {
             if (!unknown.isEmpty()) {
                 parts.add(unknown.size() + " piece(s) are not in SongBloom's lyric vocabulary and would be dropped: "
                         + (unknown.size() > 12 ? unknown.subList(0, 12) + "…" : unknown)
-                        + " (Japanese text is phonemised; Chinese and English need their phonemes, see README 'Lyrics')");
+                        + " (Japanese and Chinese text are phonemised; English needs its ARPAbet phonemes, see README 'Lyrics')");
             }
             if (tokens > maxTokens) parts.add(tokens + " tokens, more than the " + maxTokens + " the conditioner keeps");
             return String.join("; ", parts);
@@ -48,13 +48,19 @@ public final class LyricFrontEnd {
      * @param maxTokens      the conditioner's {@code max_len}
      */
     public static Prepared prepare(String lyrics, String lyricsPhonemes, LyricVocabulary vocab, int maxTokens) {
+        return prepare(lyrics, lyricsPhonemes, vocab, maxTokens, SongBloomLyrics.Lang.AUTO);
+    }
+
+    /** {@link #prepare(String, String, LyricVocabulary, int)} with the language forced (or {@code AUTO}). */
+    public static Prepared prepare(String lyrics, String lyricsPhonemes, LyricVocabulary vocab, int maxTokens,
+                                   SongBloomLyrics.Lang lang) {
         String phonemes;
         Map<String, Integer> oov;
         if (lyricsPhonemes != null) {
             phonemes = lyricsPhonemes.strip();
             oov = Map.of();
         } else {
-            SongBloomLyrics.Result r = SongBloomLyrics.phonemes(lyrics);
+            SongBloomLyrics.Result r = SongBloomLyrics.phonemes(lyrics, lang);
             phonemes = r.phonemes();
             oov = r.oov();
         }

@@ -53,7 +53,7 @@ public final class SongGenerator {
      */
     public record Request(String lyrics, Audio prompt, Path promptPath, long seed, Integer steps, Float cfg, Integer topK,
                           Float temperature, Double maxDurationSeconds, int samples, String lyricsPhonemes,
-                          boolean allowLyricLoss) {
+                          boolean allowLyricLoss, bloom4j.text.songbloom.SongBloomLyrics.Lang lyricLanguage) {
         public Request {
             if (lyrics == null || lyrics.isBlank()) throw new IllegalArgumentException("lyrics: empty; give the lyric as structure tags and phonemes, e.g. '[verse] n i3 h ao3 . w o3' (README, 'bloom4j generate')");
             if (prompt == null && promptPath == null) throw new IllegalArgumentException("prompt: missing; give a prompt clip (audio or path)");
@@ -90,6 +90,7 @@ public final class SongGenerator {
             b.samples = samples;
             b.lyricsPhonemes = lyricsPhonemes;
             b.allowLyricLoss = allowLyricLoss;
+            b.lyricLanguage = lyricLanguage;
             return b;
         }
 
@@ -119,8 +120,12 @@ public final class SongGenerator {
             private int samples = 1;
             private String lyricsPhonemes;
             private boolean allowLyricLoss;
+            private bloom4j.text.songbloom.SongBloomLyrics.Lang lyricLanguage = bloom4j.text.songbloom.SongBloomLyrics.Lang.AUTO;
 
             private Builder(String lyrics) { this.lyrics = lyrics; }
+
+            /** Which G2P the lyric's text goes through (default AUTO: kana → Japanese, else Han → Mandarin). */
+            public Builder lyricLanguage(bloom4j.text.songbloom.SongBloomLyrics.Lang l) { lyricLanguage = l; return this; }
 
             /** A phoneme string to use as is instead of phonemising {@code lyrics}. */
             public Builder lyricsPhonemes(String p) { lyricsPhonemes = p; return this; }
@@ -138,7 +143,7 @@ public final class SongGenerator {
 
             public Request build() {
                 return new Request(lyrics, prompt, promptPath, seed, steps, cfg, topK, temperature, maxDurationSeconds, samples,
-                        lyricsPhonemes, allowLyricLoss);
+                        lyricsPhonemes, allowLyricLoss, lyricLanguage);
             }
         }
     }
@@ -244,7 +249,8 @@ public final class SongGenerator {
      */
     public LyricFrontEnd.Prepared lyricPhonemes(Request r) {
         LyricConditioner lc = model.ar().lyricConditioner();
-        LyricFrontEnd.Prepared p = LyricFrontEnd.prepare(r.lyrics(), r.lyricsPhonemes(), lc.tokenizer().vocabulary(), lc.maxLen());
+        LyricFrontEnd.Prepared p = LyricFrontEnd.prepare(r.lyrics(), r.lyricsPhonemes(), lc.tokenizer().vocabulary(), lc.maxLen(),
+                r.lyricLanguage() == null ? bloom4j.text.songbloom.SongBloomLyrics.Lang.AUTO : r.lyricLanguage());
         if (p.lossy()) {
             if (!r.allowLyricLoss()) {
                 throw new IllegalArgumentException("lyrics would lose words: " + p.loss() + "; fix the lyric or allow the loss "

@@ -1,6 +1,7 @@
 package bloom4j.text.songbloom;
 
 import bloom4j.text.ja.JapaneseG2p;
+import bloom4j.text.zh.ChineseG2p;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -12,6 +13,7 @@ import java.util.regex.Pattern;
 
 /**
  * A structured lyric ({@code [verse] さくら さくら. やよいの そらは. , [chorus] ...}) as SongBloom's phoneme string: tags kept,
+ * Mandarin (Han characters and no kana) through {@link ChineseG2p} piece by piece as upstream's phoneme mode does,
  * Japanese text run through {@link JapaneseG2p} (lyrics mode: no devoicing, a comma ends a sentence), sentences joined by
  * {@code " . "}, sections by {@code " , "}:
  * {@code [verse] s a k u r a . s a k u r a . y a y o i n o s o r a w a , [chorus] ...}. Text without Japanese script is kept
@@ -33,13 +35,33 @@ public final class SongBloomLyrics {
             "ty", List.of("t", "y"), "kw", List.of("k", "w"), "gw", List.of("g", "w"), "fy", List.of("f", "y"));
     private static final Set<String> DROPPED = Set.of(JapaneseG2p.PAUSE, "sil");
 
-    /** Whether a lyric holds Japanese script (and so needs the G2P). */
+    /** Which G2P a lyric's text goes through. */
+    public enum Lang {
+        /** Kana anywhere → Japanese; else Han characters → Mandarin; else none (phonemes). */
+        AUTO,
+        /** Japanese, even for kanji-only text. */
+        JA,
+        /** Mandarin, as upstream's G2P_Mix. */
+        ZH
+    }
+
+    /** Whether a lyric holds Japanese or Chinese script (and so needs a G2P). */
     public static boolean needsG2p(String lyric) {
         for (int i = 0; i < lyric.length(); i++) if (JapaneseG2p.isJapanese(lyric.charAt(i))) return true;
         return false;
     }
 
-    public static Result phonemes(String lyric) {
+    /** The language {@link Lang#AUTO} picks for a lyric: kana means Japanese (never the Mandarin G2P), Han alone Mandarin. */
+    public static Lang detect(String lyric) {
+        if (JapaneseG2p.hasKana(lyric)) return Lang.JA;
+        for (int i = 0; i < lyric.length(); i++) if (ChineseG2p.isHan(lyric.charAt(i))) return Lang.ZH;
+        return Lang.AUTO;
+    }
+
+    public static Result phonemes(String lyric) { return phonemes(lyric, Lang.AUTO); }
+
+    public static Result phonemes(String lyric, Lang lang) {
+        Lang use = lang == Lang.AUTO ? detect(lyric) : lang;
         List<String> out = new ArrayList<>();
         Map<String, Integer> oov = new LinkedHashMap<>();
         Matcher m = TAG.matcher(lyric);
@@ -47,7 +69,7 @@ public final class SongBloomLyrics {
         while (true) {
             boolean found = m.find();
             String text = lyric.substring(pos, found ? m.start() : lyric.length());
-            text(text, out, oov);
+            text(text, use, out, oov);
             if (!found) break;
             out.add(m.group());
             pos = m.end();
@@ -66,12 +88,24 @@ public final class SongBloomLyrics {
     }
 
     /** A run of text between tags: a trailing ',' closes the section; Japanese becomes sentences of phones. */
-    private static void text(String raw, List<String> out, Map<String, Integer> oov) {
+    private static void text(String raw, Lang lang, List<String> out, Map<String, Integer> oov) {
         String t = raw.strip();
         boolean closes = t.endsWith(",") || t.endsWith("，");
         if (closes) t = t.substring(0, t.length() - 1).strip();
         if (!t.isEmpty()) {
-            if (needsG2p(t)) {
+            if (lang == Lang.ZH) {
+                // upstream's phoneme mode: every space-separated piece with Han characters through the Mandarin G2P
+                for (String piece : t.split("\\s+")) {
+                    if (piece.isEmpty()) continue;
+                    if (piece.chars().anyMatch(c -> ChineseG2p.isHan((char) c))) {
+                        ChineseG2p.Result r = ChineseG2p.g2p(piece);
+                        r.oov().forEach((k, v) -> oov.merge(k, v, Integer::sum));
+                        out.addAll(r.phones());
+                    } else {
+                        out.add(piece);
+                    }
+                }
+            } else if (lang == Lang.JA && needsG2p(t)) {
                 JapaneseG2p.Result r = JapaneseG2p.g2p(t, JapaneseG2p.Options.lyrics());
                 r.oov().forEach((k, v) -> oov.merge(k, v, Integer::sum));
                 boolean first = true;

@@ -35,4 +35,13 @@ class SongBloomLyricsTest {
         assertEquals("[verse] s a k u r a", r.phonemes());
         assertTrue(r.oov().containsKey("LABADADA"), r.oov().toString());
     }
+
+    @Test
+    void mandarinGoesThroughTheMandarinG2pAndJapaneseNever() {
+        assertEquals("[verse] n i2 h ao3 . w o3 AA ai4 n i3 , [chorus] HH AH0", SongBloomLyrics.phonemes(
+                "[verse] 你好 . 我爱你 , [chorus] HH AH0").phonemes());
+        assertEquals(SongBloomLyrics.Lang.JA, SongBloomLyrics.detect("[verse] 桜が咲いた"));
+        assertEquals(SongBloomLyrics.Lang.ZH, SongBloomLyrics.detect("[verse] 东京"));
+        assertEquals("[verse] t o o ky o o", SongBloomLyrics.phonemes("[verse] 東京", SongBloomLyrics.Lang.JA).phonemes());
+    }
 }

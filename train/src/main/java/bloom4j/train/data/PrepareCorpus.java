@@ -10,6 +10,7 @@ import bloom4j.tensor.audio.Resampler;
 import bloom4j.tensor.util.AtomicFiles;
 import bloom4j.tensor.util.Progress;
 import bloom4j.text.ja.LyricCleaning;
+import bloom4j.text.songbloom.SongBloomLyrics;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -222,7 +223,9 @@ public final class PrepareCorpus {
                 }
                 rep.set("removed", JSON.createObjectNode());
             }
-            LyricFrontEnd.Prepared ph = LyricFrontEnd.prepare(lyric, null, LyricVocabulary.released(), LyricConditioner.RELEASED_MAX_LEN);
+            // a jaCappella lyric is Japanese even where a phrase is kanji only; a plain folder's language is detected per song
+            LyricFrontEnd.Prepared ph = LyricFrontEnd.prepare(lyric, null, LyricVocabulary.released(), LyricConditioner.RELEASED_MAX_LEN,
+                    o.format() == Format.JACAPPELLA ? SongBloomLyrics.Lang.JA : SongBloomLyrics.Lang.AUTO);
             rep.put("tokens", ph.tokens());
             rep.set("oov", JSON.valueToTree(ph.oov()));
             if (ph.lossy()) return reject(entry, rep, "the lyric would lose words: " + ph.loss());
