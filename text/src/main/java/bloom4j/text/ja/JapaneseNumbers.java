@@ -1,7 +1,6 @@
 package bloom4j.text.ja;
 
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import bloom4j.text.NumberText;
 
 /**
  * Arabic numbers read as Japanese number words in katakana, grouped by 万/億/兆, with the sound changes of OpenJTalk's digit
@@ -14,36 +13,15 @@ public final class JapaneseNumbers {
     private JapaneseNumbers() {}
 
     private static final String[] DIGIT = {"ゼロ", "イチ", "ニ", "サン", "ヨン", "ゴ", "ロク", "ナナ", "ハチ", "キュウ"};
-    private static final Pattern NUMBER = Pattern.compile("[0-9]+(\\.[0-9]+)?");
-
     /** {@code text} with every Arabic number replaced by its katakana reading. */
-    public static String replaceAll(String text) {
-        Matcher m = NUMBER.matcher(text);
-        StringBuilder b = new StringBuilder();
-        while (m.find()) m.appendReplacement(b, Matcher.quoteReplacement(read(m.group())));
-        m.appendTail(b);
-        return b.toString();
-    }
+    public static String replaceAll(String text) { return NumberText.replaceAll(text, JapaneseNumbers::read); }
 
     /** The reading of one number written in ASCII digits, with an optional decimal part. */
-    public static String read(String number) {
-        int dot = number.indexOf('.');
-        String whole = dot < 0 ? number : number.substring(0, dot);
-        StringBuilder b = new StringBuilder(integer(whole));
-        if (dot >= 0) {
-            b.append("テン");
-            for (char c : number.substring(dot + 1).toCharArray()) b.append(DIGIT[c - '0']);
-        }
-        return b.toString();
-    }
+    public static String read(String number) { return NumberText.read(number, JapaneseNumbers::integer, "テン", DIGIT); }
 
     static String integer(String digits) {
         String d = digits.replaceFirst("^0+(?=.)", "");
-        if (d.length() > 16) {
-            StringBuilder b = new StringBuilder();
-            for (char c : digits.toCharArray()) b.append(DIGIT[c - '0']);
-            return b.toString();
-        }
+        if (d.length() > 16) return NumberText.digitByDigit(digits, DIGIT);
         long v = Long.parseLong(d);
         if (v == 0) return "ゼロ";
         String[] big = {"", "マン", "オク", "チョウ"};

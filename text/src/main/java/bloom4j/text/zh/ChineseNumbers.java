@@ -1,7 +1,6 @@
 package bloom4j.text.zh;
 
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import bloom4j.text.NumberText;
 
 /**
  * Arabic numbers as Chinese number words before G2P, as upstream's {@code cn2an.transform(text, "an2cn")}: integers up to
@@ -10,35 +9,15 @@ import java.util.regex.Pattern;
 public final class ChineseNumbers {
     private ChineseNumbers() {}
 
-    private static final String DIGITS = "零一二三四五六七八九";
-    private static final Pattern NUMBER = Pattern.compile("[0-9]+(\\.[0-9]+)?");
+    private static final String[] DIGITS = {"零", "一", "二", "三", "四", "五", "六", "七", "八", "九"};
 
-    public static String replaceAll(String text) {
-        Matcher m = NUMBER.matcher(text);
-        StringBuilder b = new StringBuilder();
-        while (m.find()) m.appendReplacement(b, Matcher.quoteReplacement(read(m.group())));
-        m.appendTail(b);
-        return b.toString();
-    }
+    public static String replaceAll(String text) { return NumberText.replaceAll(text, ChineseNumbers::read); }
 
-    public static String read(String number) {
-        int dot = number.indexOf('.');
-        String whole = dot < 0 ? number : number.substring(0, dot);
-        StringBuilder b = new StringBuilder(integer(whole));
-        if (dot >= 0) {
-            b.append('点');
-            for (char c : number.substring(dot + 1).toCharArray()) b.append(DIGITS.charAt(c - '0'));
-        }
-        return b.toString();
-    }
+    public static String read(String number) { return NumberText.read(number, ChineseNumbers::integer, "点", DIGITS); }
 
     static String integer(String digits) {
         String d = digits.replaceFirst("^0+(?=.)", "");
-        if (d.length() > 16) {
-            StringBuilder b = new StringBuilder();
-            for (char c : digits.toCharArray()) b.append(DIGITS.charAt(c - '0'));
-            return b.toString();
-        }
+        if (d.length() > 16) return NumberText.digitByDigit(digits, DIGITS);
         long v = Long.parseLong(d);
         if (v == 0) return "零";
         String[] big = {"", "万", "亿", "万亿"};
@@ -71,7 +50,7 @@ public final class ChineseNumbers {
                 continue;
             }
             if (zero) b.append('零');
-            if (!(d[i] == 1 && i == 2 && !started && leading)) b.append(DIGITS.charAt(d[i]));
+            if (!(d[i] == 1 && i == 2 && !started && leading)) b.append(DIGITS[d[i]]);
             b.append(unit[i]);
             started = true;
             zero = false;
