@@ -24,10 +24,10 @@ import java.util.concurrent.Callable;
  * {@code bloom4j g2p}: lyrics or text to phones as SongBloom gets them, with token ids and what could not be read.
  */
 @Command(name = "g2p", mixinStandardHelpOptions = true,
-        description = {"Turn Japanese or Chinese lyrics into phones and SongBloom lyric tokens, and report what cannot be read.",
+        description = {"Turn Japanese, Chinese or English lyrics into phones and SongBloom tokens, and report what cannot be read.",
                 "Japanese (kana/kanji) goes through the Kuromoji-based G2P; structure tags and phoneme strings pass unchanged.",
-                "Chinese (Han without kana, or --lang zh) goes through HanLP pinyin with upstream's tone sandhi; English is written",
-                "as ARPAbet phonemes (see README 'Lyrics')."})
+                "Otherwise upstream's phoneme mode: vocabulary symbols stay, Chinese goes through HanLP pinyin with upstream's tone",
+                "sandhi, English through the CMU dictionary (see README 'Lyrics')."})
 final class G2pCommand implements Callable<Integer> {
     static final class Input {
         @Parameters(arity = "1", paramLabel = "TEXT", description = "the text or structured lyric") String text;
@@ -50,8 +50,7 @@ final class G2pCommand implements Callable<Integer> {
                 System.out.println("sentence " + i++ + (s.question() ? " (question)" : "") + ": " + String.join(" ", s.phones()));
             }
         }
-        System.out.println("language: " + (use == SongBloomLyrics.Lang.JA ? "Japanese" : use == SongBloomLyrics.Lang.ZH ? "Chinese"
-                : "none (phonemes)"));
+        System.out.println("language: " + (use == SongBloomLyrics.Lang.JA ? "Japanese" : "Chinese/English (upstream's phoneme mode)"));
         LyricFrontEnd.Prepared p = LyricFrontEnd.prepare(text, null, LyricVocabulary.released(), LyricConditioner.RELEASED_MAX_LEN, l);
         System.out.println("songbloom: " + p.phonemes());
         List<String> ids = new ArrayList<>();
@@ -73,8 +72,8 @@ final class G2pCommand implements Callable<Integer> {
             case "auto" -> SongBloomLyrics.Lang.AUTO;
             case "ja" -> SongBloomLyrics.Lang.JA;
             case "zh" -> SongBloomLyrics.Lang.ZH;
-            default -> throw new IllegalArgumentException("--lang must be auto, ja or zh, got '" + s + "' (English lyrics are written "
-                    + "as ARPAbet phonemes)");
+            default -> throw new IllegalArgumentException("--lang must be auto, ja or zh (zh = upstream's Chinese/English phoneme "
+                    + "mode), got '" + s + "'");
         };
     }
 

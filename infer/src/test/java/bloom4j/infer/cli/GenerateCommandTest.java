@@ -261,11 +261,10 @@ class GenerateCommandTest {
 
     @Test
     void aLyricThatWouldLoseWordsIsAnErrorUnlessAllowed() throws Exception {
-        String line = "{\"idx\": \"en\", \"lyrics\": \"[verse] hello world\", \"prompt_wav\": \"prompt.wav\"}\n";
+        String line = "{\"idx\": \"en\", \"lyrics\": \"[verse] hello qzxvkw\", \"prompt_wav\": \"prompt.wav\"}\n";
         Captured r = run(line, tmp.resolve("out-en"));
         assertEquals(2, r.exitCode(), r.output());
-        assertTrue(r.output().contains("line 1: field 'lyrics' would lose words: 2 piece(s) are not in SongBloom's lyric vocabulary and "
-                + "would be dropped: [hello, world]"), r.output());
+        assertTrue(r.output().contains("line 1: field 'lyrics' would lose words: the G2P cannot read [qzxvkw]"), r.output());
         assertFalse(Files.exists(tmp.resolve("out-en/en_s0.flac")), "refused before any work");
         Captured allowed = run(line, tmp.resolve("out-en"), "--allow-lyric-loss");
         assertEquals(0, allowed.exitCode(), allowed.output());

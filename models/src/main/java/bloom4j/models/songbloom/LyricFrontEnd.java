@@ -34,7 +34,7 @@ public final class LyricFrontEnd {
             if (!unknown.isEmpty()) {
                 parts.add(unknown.size() + " piece(s) are not in SongBloom's lyric vocabulary and would be dropped: "
                         + (unknown.size() > 12 ? unknown.subList(0, 12) + "…" : unknown)
-                        + " (Japanese and Chinese text are phonemised; English needs its ARPAbet phonemes, see README 'Lyrics')");
+                        + " (see README 'Lyrics' for what each language becomes)");
             }
             if (tokens > maxTokens) parts.add(tokens + " tokens, more than the " + maxTokens + " the conditioner keeps");
             return String.join("; ", parts);

@@ -18,7 +18,7 @@ import java.util.Map;
  * token id.
  *
  * <p>The released list ({@code vocab_g2p.yaml}, 330 entries, shipped here as the resource
- * {@code bloom4j/models/songbloom/vocab_g2p.yaml}, byte-identical to the HF file) is: id 0 {@code ''} (the empty token, also the
+ * {@code bloom4j/text/songbloom/vocab_g2p.yaml} in the text module, byte-identical to the HF file) is: id 0 {@code ''} (the empty token, also the
  * embedding padding row), ids 1-7 the structure tags {@code [verse] [chorus] [bridge] [intro] [outro] [inst] [silence]}, ids 8-329
  * {@code sorted(set(symbols))} of the G2P ({@code ','} = 9, {@code '.'} = 11).
  *
@@ -32,7 +32,7 @@ public final class LyricVocabulary {
     public static final int RELEASED_SIZE = 330;
 
     /** Classpath location of the released vocabulary. */
-    public static final String RELEASED_RESOURCE = "/bloom4j/models/songbloom/vocab_g2p.yaml";
+    public static final String RELEASED_RESOURCE = bloom4j.text.songbloom.SongBloomSymbols.RESOURCE;
 
     /** The structure split token (upstream default {@code structure_split_tokens=[',']}). */
     public static final String STRUCTURE_SPLIT = ",";

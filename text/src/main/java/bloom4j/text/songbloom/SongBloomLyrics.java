@@ -1,5 +1,6 @@
 package bloom4j.text.songbloom;
 
+import bloom4j.text.en.EnglishG2p;
 import bloom4j.text.ja.JapaneseG2p;
 import bloom4j.text.zh.ChineseG2p;
 
@@ -13,11 +14,12 @@ import java.util.regex.Pattern;
 
 /**
  * A structured lyric ({@code [verse] さくら さくら. やよいの そらは. , [chorus] ...}) as SongBloom's phoneme string: tags kept,
- * Mandarin (Han characters and no kana) through {@link ChineseG2p} piece by piece as upstream's phoneme mode does,
+ * other text piece by piece as upstream's phoneme mode does (vocabulary symbols kept, Mandarin through {@link ChineseG2p},
+ * English through {@link EnglishG2p}),
  * Japanese text run through {@link JapaneseG2p} (lyrics mode: no devoicing, a comma ends a sentence), sentences joined by
  * {@code " . "}, sections by {@code " , "}:
- * {@code [verse] s a k u r a . s a k u r a . y a y o i n o s o r a w a , [chorus] ...}. Text without Japanese script is kept
- * token by token (it is taken to be phonemes already; the caller checks every token against the vocabulary).
+ * {@code [verse] s a k u r a . s a k u r a . y a y o i n o s o r a w a , [chorus] ...}. The caller still checks every token against
+ * the vocabulary (an unread word is reported, never passed through).
  *
  * <p>Phones SongBloom's vocabulary lacks are substituted as bloom4j specifies for its Japanese front end: {@code A E O → a e o}
  * (devoiced vowels never occur in lyrics mode), {@code ty → t y}, {@code kw → k w}, {@code gw → g w}, {@code fy → f y}; pauses
@@ -37,11 +39,11 @@ public final class SongBloomLyrics {
 
     /** Which G2P a lyric's text goes through. */
     public enum Lang {
-        /** Kana anywhere → Japanese; else Han characters → Mandarin; else none (phonemes). */
+        /** Kana anywhere → Japanese; else upstream's phoneme mode (symbols kept, Han → Mandarin, Latin → English). */
         AUTO,
         /** Japanese, even for kanji-only text. */
         JA,
-        /** Mandarin, as upstream's G2P_Mix. */
+        /** Upstream's phoneme mode (G2P_Mix: Mandarin and English) even where kana occur. */
         ZH
     }
 
@@ -87,23 +89,49 @@ public final class SongBloomLyrics {
         return new Result(String.join(" ", tidy), oov);
     }
 
+    /** One piece of mixed Mandarin/English text, split as upstream's {@code split_text} (cn_zh_g2p/__init__.py) does. */
+    private static void mixed(String piece, List<String> out, Map<String, Integer> oov) {
+        StringBuilder buf = new StringBuilder();
+        boolean han = false;
+        for (int i = 0; i <= piece.length(); i++) {
+            char c = i < piece.length() ? piece.charAt(i) : 0;
+            boolean special = c != 0 && ",.!?…-，。！？、".indexOf(c) >= 0;
+            boolean isHan = c != 0 && ChineseG2p.isHan(c);
+            if (c == 0 || special || (buf.length() > 0 && isHan != han)) {
+                if (buf.length() > 0) {
+                    if (han) {
+                        ChineseG2p.Result r = ChineseG2p.g2p(buf.toString());
+                        r.oov().forEach((k, v) -> oov.merge(k, v, Integer::sum));
+                        out.addAll(r.phones());
+                    } else {
+                        EnglishG2p.Result r = EnglishG2p.g2p(buf.toString());
+                        r.oov().forEach((k, v) -> oov.merge(k, v, Integer::sum));
+                        out.addAll(r.phones());
+                    }
+                    buf.setLength(0);
+                }
+                if (special) out.add(ChineseG2p.g2p(String.valueOf(c)).phones().stream().findFirst().orElse(String.valueOf(c)));
+                if (c == 0) break;
+                if (special) continue;
+            }
+            buf.append(c);
+            han = isHan;
+        }
+    }
+
     /** A run of text between tags: a trailing ',' closes the section; Japanese becomes sentences of phones. */
     private static void text(String raw, Lang lang, List<String> out, Map<String, Integer> oov) {
         String t = raw.strip();
         boolean closes = t.endsWith(",") || t.endsWith("，");
         if (closes) t = t.substring(0, t.length() - 1).strip();
         if (!t.isEmpty()) {
-            if (lang == Lang.ZH) {
-                // upstream's phoneme mode: every space-separated piece with Han characters through the Mandarin G2P
+            if (lang != Lang.JA) {
+                // upstream's phoneme mode: a piece that is a vocabulary symbol stays; any other piece goes through G2P_Mix,
+                // which splits it into Han runs (Mandarin G2P), Latin runs (English G2P) and punctuation
                 for (String piece : t.split("\\s+")) {
                     if (piece.isEmpty()) continue;
-                    if (piece.chars().anyMatch(c -> ChineseG2p.isHan((char) c))) {
-                        ChineseG2p.Result r = ChineseG2p.g2p(piece);
-                        r.oov().forEach((k, v) -> oov.merge(k, v, Integer::sum));
-                        out.addAll(r.phones());
-                    } else {
-                        out.add(piece);
-                    }
+                    if (SongBloomSymbols.contains(piece)) out.add(piece);
+                    else mixed(piece, out, oov);
                 }
             } else if (lang == Lang.JA && needsG2p(t)) {
                 JapaneseG2p.Result r = JapaneseG2p.g2p(t, JapaneseG2p.Options.lyrics());

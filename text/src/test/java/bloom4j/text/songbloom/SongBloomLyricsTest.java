@@ -30,6 +30,13 @@ class SongBloomLyricsTest {
     }
 
     @Test
+    void englishAndMixedPiecesAsUpstreamsPhonemeMode() {
+        assertEquals("[chorus] HH AH0 L OW1 W ER1 L D , [verse] n i2 h ao3 HH AH0 L OW1",
+                SongBloomLyrics.phonemes("[chorus] hello world , [verse] 你好hello").phonemes());
+        assertEquals("[verse] n i3 . a", SongBloomLyrics.phonemes("[verse] n i3 . a").phonemes(), "symbols stay as they are");
+    }
+
+    @Test
     void unreadableWordsAreReported() {
         SongBloomLyrics.Result r = SongBloomLyrics.phonemes("[verse] さくら LABADADA");
         assertEquals("[verse] s a k u r a", r.phonemes());
