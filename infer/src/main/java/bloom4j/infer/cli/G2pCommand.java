@@ -5,6 +5,7 @@ import bloom4j.models.songbloom.LyricFrontEnd;
 import bloom4j.models.songbloom.LyricVocabulary;
 import bloom4j.text.ja.JapaneseG2p;
 import bloom4j.text.songbloom.SongBloomLyrics;
+import bloom4j.text.zipvoice.ZipVoiceJapaneseTokens;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,11 +38,15 @@ final class G2pCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1") Input input;
     @Option(names = "--lang", defaultValue = "auto", description = "auto (kana -> Japanese, else Han -> Chinese; default), ja or zh")
     String lang;
+    @Option(names = "--target", defaultValue = "songbloom", description = "songbloom (default) or zipvoice (Japanese: ids of the "
+            + "389-token extended table)") String target;
     @Option(names = "--devoice", description = "write devoiced vowels I/U as OpenJTalk does (speech; off for sung lyrics)") boolean devoice;
 
     @Override public Integer call() throws Exception {
         SongBloomLyrics.Lang l = lang(lang);
         String text = input.text != null ? input.text : read(input.file);
+        if (target.equals("zipvoice")) return zipvoice(text);
+        if (!target.equals("songbloom")) throw new IllegalArgumentException("--target must be songbloom or zipvoice, got " + target);
         SongBloomLyrics.Lang use = l == SongBloomLyrics.Lang.AUTO ? SongBloomLyrics.detect(text) : l;
         if (use == SongBloomLyrics.Lang.JA) {
             JapaneseG2p.Result r = JapaneseG2p.g2p(text.replaceAll("\\[[^\\[\\]\\s]+\\]", " "), JapaneseG2p.Options.speech(devoice));
@@ -60,6 +65,24 @@ final class G2pCommand implements Callable<Integer> {
         if (p.lossy()) {
             System.out.println("lost: " + p.loss());
             for (Map.Entry<String, Integer> e : p.oov().entrySet()) System.out.println("  unread: " + e.getKey() + " ×" + e.getValue());
+            return 1;
+        }
+        System.out.println("nothing lost");
+        return 0;
+    }
+
+    private int zipvoice(String text) {
+        if (!lang.equals("auto") && !lang.equals("ja")) {
+            throw new IllegalArgumentException("--target zipvoice reads Japanese (--lang auto or ja), got --lang " + lang);
+        }
+        JapaneseG2p.Result r = JapaneseG2p.g2p(text, JapaneseG2p.Options.speech(devoice));
+        List<String> tokens = ZipVoiceJapaneseTokens.tokens(r);
+        List<String> ids = new ArrayList<>();
+        for (String t : tokens) ids.add(Integer.toString(ZipVoiceJapaneseTokens.id(t)));
+        System.out.println("zipvoice: " + String.join(" ", tokens));
+        System.out.println("ids: " + String.join(" ", ids));
+        if (!r.oov().isEmpty()) {
+            for (Map.Entry<String, Integer> e : r.oov().entrySet()) System.out.println("  unread: " + e.getKey() + " ×" + e.getValue());
             return 1;
         }
         System.out.println("nothing lost");

@@ -32,4 +32,12 @@ class G2pCommandTest {
         Captured bad = Captured.run(() -> InferMain.run("g2p", "--lang", "en", "hello"));
         assertEquals(2, bad.exitCode(), bad.output());
     }
+
+    @Test
+    void zipvoiceTarget() {
+        Captured r = Captured.run(() -> InferMain.run("g2p", "--target", "zipvoice", "--devoice", "明日は晴れです。"));
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("zipvoice: a sh I t a w a h a r e d e s U"), r.output());
+        assertTrue(r.output().contains("ids: 14 381 362 32 14 35 14 20 14 30 18 17 18 31 365"), r.output());
+    }
 }

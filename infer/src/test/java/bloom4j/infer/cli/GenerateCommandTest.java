@@ -285,4 +285,12 @@ class GenerateCommandTest {
         assertEquals(0, r.exitCode(), r.output());
         assertTrue(r.output().contains("zh: phonemes (12 tokens): [verse] n i2 h ao3 . w o3 AA ai4 n i3"), r.output());
     }
+
+    @Test
+    void englishLyricsArePhonemisedLikeUpstream() throws Exception {
+        Captured r = run("{\"idx\": \"en2\", \"lyrics\": \"[chorus] hello world\", \"prompt_wav\": \"prompt.wav\"}\n",
+                tmp.resolve("out-en2"));
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("en2: phonemes (9 tokens): [chorus] HH AH0 L OW1 W ER1 L D"), r.output());
+    }
 }
