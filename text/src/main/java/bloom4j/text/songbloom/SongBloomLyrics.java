@@ -89,34 +89,62 @@ public final class SongBloomLyrics {
         return new Result(String.join(" ", tidy), oov);
     }
 
-    /** One piece of mixed Mandarin/English text, split as upstream's {@code split_text} (cn_zh_g2p/__init__.py) does. */
+    /**
+     * One piece of mixed Mandarin/English text, split as upstream's {@code split_text} (cn_zh_g2p/__init__.py) does: Han runs to the
+     * Mandarin G2P, runs of Latin letters, digits and apostrophes to the English G2P, {@code , . ! ? -} as themselves
+     * ({@code …} and other marks outside the vocabulary are dropped, as upstream's tokenizer drops them); any other character
+     * (kana in this mode, symbols, emoji) is reported as unread.
+     */
     private static void mixed(String piece, List<String> out, Map<String, Integer> oov) {
-        StringBuilder buf = new StringBuilder();
-        boolean han = false;
+        StringBuilder buf = new StringBuilder(), odd = new StringBuilder();
+        int kind = 0;   // 1 Han, 2 Latin
         for (int i = 0; i <= piece.length(); i++) {
             char c = i < piece.length() ? piece.charAt(i) : 0;
-            boolean special = c != 0 && ",.!?…-，。！？、".indexOf(c) >= 0;
-            boolean isHan = c != 0 && ChineseG2p.isHan(c);
-            if (c == 0 || special || (buf.length() > 0 && isHan != han)) {
+            int k = c == 0 ? 0 : ChineseG2p.isHan(c) ? 1 : (c < 0x80 && (Character.isLetterOrDigit(c) || c == '\'')) ? 2 : 0;
+            if (k != kind || k == 0) {
                 if (buf.length() > 0) {
-                    if (han) {
+                    if (kind == 1) {
                         ChineseG2p.Result r = ChineseG2p.g2p(buf.toString());
-                        r.oov().forEach((k, v) -> oov.merge(k, v, Integer::sum));
+                        r.oov().forEach((key, v) -> oov.merge(key, v, Integer::sum));
                         out.addAll(r.phones());
                     } else {
                         EnglishG2p.Result r = EnglishG2p.g2p(buf.toString());
-                        r.oov().forEach((k, v) -> oov.merge(k, v, Integer::sum));
+                        r.oov().forEach((key, v) -> oov.merge(key, v, Integer::sum));
                         out.addAll(r.phones());
                     }
                     buf.setLength(0);
                 }
-                if (special) out.add(ChineseG2p.g2p(String.valueOf(c)).phones().stream().findFirst().orElse(String.valueOf(c)));
-                if (c == 0) break;
-                if (special) continue;
+                kind = k;
             }
-            buf.append(c);
-            han = isHan;
+            if (c == 0) break;
+            if (k != 0) {
+                if (odd.length() > 0) {
+                    oov.merge(odd.toString(), 1, Integer::sum);
+                    odd.setLength(0);
+                }
+                buf.append(c);
+                continue;
+            }
+            String mark = switch (c) {
+                case ',', '，', '、' -> ",";
+                case '.', '。' -> ".";
+                case '!', '！' -> "!";
+                case '?', '？' -> "?";
+                case '-', '—' -> "-";
+                case '…', '~', '～' -> "";
+                default -> null;
+            };
+            if (mark == null) {
+                odd.append(c);
+            } else {
+                if (odd.length() > 0) {
+                    oov.merge(odd.toString(), 1, Integer::sum);
+                    odd.setLength(0);
+                }
+                if (!mark.isEmpty()) out.add(mark);
+            }
         }
+        if (odd.length() > 0) oov.merge(odd.toString(), 1, Integer::sum);
     }
 
     /** A run of text between tags: a trailing ',' closes the section; Japanese becomes sentences of phones. */
@@ -149,7 +177,13 @@ public final class SongBloomLyrics {
                     first = false;
                 }
             } else {
-                for (String tok : t.split("\\s+")) if (!tok.isEmpty()) out.add(tok);
+                // Japanese mode, a chunk without Japanese script: vocabulary symbols (phonemes, '.', ',') stay, anything else is
+                // reported; it never goes to the Mandarin/English G2P
+                for (String tok : t.split("\\s+")) {
+                    if (tok.isEmpty()) continue;
+                    if (SongBloomSymbols.contains(tok)) out.add(tok);
+                    else oov.merge(tok, 1, Integer::sum);
+                }
             }
         }
         if (closes) out.add(",");
