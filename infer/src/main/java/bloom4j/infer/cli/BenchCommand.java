@@ -51,10 +51,9 @@ final class BenchCommand {
         }
     }
 
-    /** Thread count for ND4J's native ops (OpenMP and BLAS). */
+    /** The thread split generation uses ({@link bloom4j.nn.ComputeThreads#forInference}): the bench measures what a user gets. */
     static void threads(int n) {
-        Nd4j.getEnvironment().setMaxThreads(n);
-        Nd4j.getEnvironment().setMaxMasterThreads(n);
+        bloom4j.nn.ComputeThreads.forInference(n);
     }
 
     @Command(name = "dit", mixinStandardHelpOptions = true,
