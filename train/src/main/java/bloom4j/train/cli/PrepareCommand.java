@@ -11,8 +11,9 @@ import java.util.concurrent.Callable;
 /** {@code bloom4j prepare}: a corpus folder to SongBloom's training JSONL, prompts and a report. */
 @Command(name = "prepare", mixinStandardHelpOptions = true,
         description = {"Prepare a Japanese singing corpus for SongBloom fine-tuning: train.jsonl, 10 s prompts and a report.",
-                "jacappella: <root>/<subset>/<song>/ with part WAVs and <song>.musicxml|.mxl (lead part's lyric, structure from the",
-                "lead's vocal activity). plain: <name>.wav|flac|mp3 with <name>.txt (a tagged lyric, or lines = sentences).",
+                "jacappella: <root>/<subset>/<song>/ with part WAVs and <song>.musicxml|.mxl; the lyric is the lead part's, the "
+                        + "structure tags come from the lead's vocal activity.",
+                "plain: <name>.wav|flac|mp3 with <name>.txt beside it (a tagged lyric, or one sentence per line).",
                 "A rerun skips finished songs. Exit code 1 when any song was rejected (the reasons are in prepare-report.json)."})
 final class PrepareCommand implements Callable<Integer> {
     @Option(names = "--format", required = true, description = "jacappella or plain") String format;
