@@ -6,7 +6,6 @@ import bloom4j.infer.bench.LoadBench;
 import bloom4j.infer.bench.VaeBench;
 import bloom4j.models.songbloom.dit.DitConfig;
 import bloom4j.models.vae.OobleckConfig;
-import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -51,10 +50,6 @@ final class BenchCommand {
         }
     }
 
-    /** The thread split generation uses ({@link bloom4j.nn.ComputeThreads#forInference}): the bench measures what a user gets. */
-    static void threads(int n) {
-        bloom4j.nn.ComputeThreads.forInference(n);
-    }
 
     @Command(name = "dit", mixinStandardHelpOptions = true,
             description = {"SongBloom DiT sampler steps/s at the released shapes (random weights, CFG batch 2, 50 tokens).",
@@ -67,7 +62,7 @@ final class BenchCommand {
         @Override public Integer call() {
             if (steps < 1 || warmup < 1) throw new IllegalArgumentException("--steps and --warmup must be >= 1");
             int n = threads.resolve();
-            threads(n);
+            bloom4j.nn.ComputeThreads.forInference(n);   // the split generation uses: the bench measures what a user gets
             DitConfig c = DitConfig.released();
             DitBench.Result r = DitBench.run(c, steps, warmup, 1);
             System.out.printf(Locale.ROOT, "bench dit: D=%d heads=%d layers=%d tokens=%d batch=2 (CFG) FLOAT nd4j-cpu threads=%s: build %.1f s, "
@@ -87,7 +82,7 @@ final class BenchCommand {
         @Override public Integer call() {
             if (!(seconds > 0)) throw new IllegalArgumentException("--seconds must be positive");
             int n = threads.resolve();
-            threads(n);
+            bloom4j.nn.ComputeThreads.forInference(n);   // the split generation uses: the bench measures what a user gets
             OobleckConfig c = OobleckConfig.songBloom();
             VaeBench.Result r = VaeBench.run(c, seconds, 1);
             System.out.printf(Locale.ROOT, "bench vae: channels=%d c_mults=%s strides=%s latent=%d, %d latents = %.2f s audio, FLOAT nd4j-cpu "

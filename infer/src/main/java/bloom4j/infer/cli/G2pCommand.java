@@ -49,7 +49,7 @@ final class G2pCommand implements Callable<Integer> {
         if (!target.equals("songbloom")) throw new IllegalArgumentException("--target must be songbloom or zipvoice, got " + target);
         SongBloomLyrics.Lang use = l == SongBloomLyrics.Lang.AUTO ? SongBloomLyrics.detect(text) : l;
         if (use == SongBloomLyrics.Lang.JA) {
-            JapaneseG2p.Result r = JapaneseG2p.g2p(text.replaceAll("\\[[^\\[\\]\\s]+\\]", " "), JapaneseG2p.Options.speech(devoice));
+            JapaneseG2p.Result r = JapaneseG2p.g2p(SongBloomLyrics.withoutTags(text), JapaneseG2p.Options.speech(devoice));
             int i = 1;
             for (JapaneseG2p.Sentence s : r.sentences()) {
                 System.out.println("sentence " + i++ + (s.question() ? " (question)" : "") + ": " + String.join(" ", s.phones()));

@@ -79,17 +79,17 @@ public final class MuqModel {
      */
     public static MuqModel load(Path path, Options options) throws IOException {
         MuqConfig cfg;
-        if (Files.isDirectory(path) && Files.isRegularFile(path.resolve("config.json"))
-                && !readJson(path.resolve("config.json")).has("model_type")) {
-            // a hub download (config.json + model.safetensors or pytorch_model.bin) rather than a converted folder
-            Path cj = path.resolve("config.json");
-            cfg = config(readJson(cj), cj);
-            try (TensorSource src = Checkpoints.open(path)) {
-                return load(src, cfg, options);
-            }
-        }
         if (Files.isDirectory(path)) {
-            ModelFolder folder = ModelFolder.open(path).requireType("muq");
+            Path cj = path.resolve(ModelFolder.CONFIG);
+            JsonNode json = Files.isRegularFile(cj) ? readJson(cj) : null;
+            if (json != null && !json.has("model_type")) {
+                // a hub download (config.json + model.safetensors or pytorch_model.bin) rather than a converted folder
+                cfg = config(json, cj);
+                try (TensorSource src = Checkpoints.open(path)) {
+                    return load(src, cfg, options);
+                }
+            }
+            ModelFolder folder = (json == null ? ModelFolder.open(path) : ModelFolder.of(path, json)).requireType("muq");
             cfg = config(folder.requireUpstream("MuQ's heads, rotary base and front end are not in the weights",
                     "config.json (the MuQ hub config)"), folder.configFile());
             try (TensorSource src = folder.openWeights()) {

@@ -35,17 +35,15 @@ public record SamplingOptions(float cfgCoef, boolean useSampling, float temperat
     /**
      * From the {@code inference} block of the upstream YAML ({@code cfg_coef}, {@code temp}, {@code top_k}, {@code penalty_repeat},
      * {@code penalty_window}; {@code use_sampling} is upstream's default, true), or from a node that is that block itself. Keys it
-     * lacks keep the {@link #released()} values. A pair {@code cfg_coef: [lm, diff]} gives its first element here.
+     * lacks keep the {@link #released()} values. A pair {@code cfg_coef: [lm, diff]} gives its first element here. Read strictly by
+     * {@link InferenceConfig}, the one parser of that block.
      */
     public static SamplingOptions fromUpstream(JsonNode root) {
         JsonNode n = root != null && root.path("inference").isObject() ? root.get("inference") : root;
-        SamplingOptions r = released();
-        if (n == null || !n.isObject()) return r;
-        JsonNode cfg = n.path("cfg_coef");
-        float cfgCoef = cfg.isArray() && cfg.size() > 0 ? (float) cfg.get(0).asDouble() : (float) cfg.asDouble(r.cfgCoef());
-        return new SamplingOptions(cfgCoef, n.path("use_sampling").asBoolean(r.useSampling()), (float) n.path("temp").asDouble(r.temperature()),
-                n.path("top_k").asInt(r.topK()), n.path("penalty_repeat").asBoolean(r.penaltyRepeat()),
-                n.path("penalty_window").asInt(r.penaltyWindow()));
+        if (n == null || !n.isObject()) return released();
+        com.fasterxml.jackson.databind.node.ObjectNode wrapped = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        wrapped.set("inference", n);
+        return InferenceConfig.parse(wrapped, "the inference block").sampling();
     }
 
     /** True when a token is drawn from the distribution (upstream {@code use_sampling and temp > 0.0}). */

@@ -230,6 +230,11 @@ public final class SongGenerator {
      */
     public void check(Request r) {
         lyricPhonemes(r);
+        checkSettings(r);
+    }
+
+    /** The top-k part of {@link #check}. */
+    private void checkSettings(Request r) {
         SketchVocabulary v = model.config().sketchVocabulary();
         if (r.topK() != null) {
             if (r.topK() > v.classes()) {
@@ -306,9 +311,10 @@ public final class SongGenerator {
         if (sample < 0 || sample >= r.samples()) {
             throw new IllegalArgumentException("sample " + sample + " is outside the request's " + r.samples() + " samples");
         }
-        check(r);
+        LyricFrontEnd.Prepared lp = lyricPhonemes(r);   // phonemised once per sample, checked with the settings before any work
+        checkSettings(r);
         SongBloomModel.Settings s = settings(r);
-        TokenizedLyrics lyric = model.ar().lyricConditioner().tokenizer().tokenize(lyricPhonemes(r).phonemes());
+        TokenizedLyrics lyric = model.ar().lyricConditioner().tokenizer().tokenize(lp.phonemes());
         if (lyric.tokenIds().length == 0) {
             throw new IllegalArgumentException("lyrics: no token of the lyric is in the phoneme vocabulary; SongBloom takes G2P phonemes "
                     + "and structure tags ('[verse] n i3 h ao3 . ...')");

@@ -11,9 +11,6 @@ public final class ThreadsOption {
     @Option(names = "--threads", paramLabel = "N", description = "compute threads (default: $BLOOM4J_THREADS, else all cores)")
     Integer threads;
 
-    /** Whether {@code --threads} was given. */
-    public boolean given() { return threads != null; }
-
     /** The thread count to use (>= 1). */
     public int resolve() {
         if (threads != null) {

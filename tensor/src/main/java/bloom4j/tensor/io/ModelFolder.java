@@ -22,7 +22,6 @@ import java.nio.file.Path;
  */
 public record ModelFolder(Path dir, String modelType, JsonNode config, JsonNode upstream) {
     public static final String CONFIG = "config.json";
-    public static final String PROVENANCE = "provenance.json";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Whether {@code p} looks like a model folder (a folder holding config.json). */
@@ -55,6 +54,12 @@ public record ModelFolder(Path dir, String modelType, JsonNode config, JsonNode 
             throw new CheckpointException(file, "not valid JSON" + where + ": " + e.getOriginalMessage()
                     + "; the file is truncated or was edited by hand");
         }
+        return of(dir, json);
+    }
+
+    /** A folder whose config.json was already parsed into {@code json} (checked as {@link #open} checks it). */
+    public static ModelFolder of(Path dir, JsonNode json) throws CheckpointException {
+        Path file = dir.resolve(CONFIG);
         if (json == null || !json.isObject()) throw new CheckpointException(file, "expected a JSON object, got " + json);
         JsonNode type = json.get("model_type");
         if (type == null || !type.isTextual() || type.asText().isBlank()) {

@@ -32,6 +32,9 @@ public final class SongBloomLyrics {
     public record Result(String phonemes, Map<String, Integer> oov) { }
 
     private static final Pattern TAG = Pattern.compile("\\[[^\\[\\]\\s]+\\]");
+
+    /** The lyric with its structure tags blanked out (the text a G2P reads). */
+    public static String withoutTags(String lyric) { return TAG.matcher(lyric).replaceAll(" "); }
     private static final Map<String, List<String>> SUBSTITUTE = Map.of(
             "A", List.of("a"), "E", List.of("e"), "O", List.of("o"), "I", List.of("i"), "U", List.of("u"),
             "ty", List.of("t", "y"), "kw", List.of("k", "w"), "gw", List.of("g", "w"), "fy", List.of("f", "y"));
@@ -161,7 +164,7 @@ public final class SongBloomLyrics {
                     if (SongBloomSymbols.contains(piece)) out.add(piece);
                     else mixed(piece, out, oov);
                 }
-            } else if (lang == Lang.JA && needsG2p(t)) {
+            } else if (needsG2p(t)) {
                 JapaneseG2p.Result r = JapaneseG2p.g2p(t, JapaneseG2p.Options.lyrics());
                 r.oov().forEach((k, v) -> oov.merge(k, v, Integer::sum));
                 boolean first = true;

@@ -88,9 +88,10 @@ public final class ChineseG2p {
     private static void sentence(String han, List<String> phones, Map<String, Integer> oov) {
         List<Word> seg = new ArrayList<>();
         for (Term term : HanLP.segment(han)) seg.add(new Word(term.word, term.nature == null ? "x" : term.nature.toString()));
-        seg = preMerge(seg);
+        Map<String, List<Pinyin>> pinyin = new java.util.HashMap<>();   // one dictionary lookup per distinct word of the sentence
+        seg = preMerge(seg, pinyin);
         for (Word w : seg) {
-            List<Pinyin> py = HanLP.convertToPinyinList(w.text);
+            List<Pinyin> py = pinyin.computeIfAbsent(w.text, HanLP::convertToPinyinList);
             String[] syl = new String[w.text.length()];
             String[] finals = new String[w.text.length()];
             boolean ok = py.size() == w.text.length();
@@ -127,8 +128,8 @@ public final class ChineseG2p {
 
     private static String withTone(String f, char t) { return f.substring(0, f.length() - 1) + t; }
 
-    private static String[] tones(String word) {
-        List<Pinyin> py = HanLP.convertToPinyinList(word);
+    private static String[] tones(String word, Map<String, List<Pinyin>> pinyin) {
+        List<Pinyin> py = pinyin.computeIfAbsent(word, HanLP::convertToPinyinList);
         String[] out = new String[py.size()];
         for (int i = 0; i < out.length; i++) out[i] = "x" + py.get(i).getTone();
         return out;
@@ -139,7 +140,7 @@ public final class ChineseG2p {
         return f.length > 0;
     }
 
-    private static List<Word> preMerge(List<Word> seg) {
+    private static List<Word> preMerge(List<Word> seg, Map<String, List<Pinyin>> pinyin) {
         // 不 joins the next word
         List<Word> a = new ArrayList<>();
         String last = "";
@@ -172,8 +173,8 @@ public final class ChineseG2p {
             if (!d.isEmpty() && d.get(d.size() - 1).text.equals(w.text)) d.get(d.size() - 1).text += w.text;
             else d.add(w);
         }
-        d = mergeThree(d, true);
-        d = mergeThree(d, false);
+        d = mergeThree(d, true, pinyin);
+        d = mergeThree(d, false, pinyin);
         // 儿 joins the previous word
         List<Word> e = new ArrayList<>();
         for (Word w : d) {
@@ -184,9 +185,9 @@ public final class ChineseG2p {
     }
 
     /** Merges neighbouring words of third tones (all of them, or the boundary pair) when at most three characters result. */
-    private static List<Word> mergeThree(List<Word> seg, boolean whole) {
+    private static List<Word> mergeThree(List<Word> seg, boolean whole, Map<String, List<Pinyin>> pinyin) {
         List<String[]> f = new ArrayList<>();
-        for (Word w : seg) f.add(tones(w.text));
+        for (Word w : seg) f.add(tones(w.text, pinyin));
         List<Word> out = new ArrayList<>();
         boolean[] merged = new boolean[seg.size()];
         for (int i = 0; i < seg.size(); i++) {
