@@ -48,10 +48,11 @@ public final class SongBloomArTraining {
     private final SDVariable latents;     // [B·N, S·latent]
     private final SDVariable logits;      // [B·(T+1), P+1]
     private final SDVariable h;           // [B·N, D]
+    private final SDVariable blockEmbeddings;   // [B·N, S, D]
     private final Map<String, INDArray> fixedFeed;
     private final Params params;
 
-    private SongBloomArTraining(SongBloomConfig c, Scope root, int batch, int prefixLen, int sketchLen) {
+    private SongBloomArTraining(SongBloomConfig c, Scope root, int batch, int prefixLen, int sketchLen, SDVariable prefixIn) {
         if (batch < 1 || prefixLen < 0 || sketchLen < c.blockSize() || sketchLen % c.blockSize() != 0) {
             throw new IllegalArgumentException("batch >= 1, prefix >= 0 and a sketch length that is a positive multiple of the block size "
                     + c.blockSize() + " are needed, got batch " + batch + ", prefix " + prefixLen + ", sketch " + sketchLen);
@@ -69,11 +70,16 @@ public final class SongBloomArTraining {
         SketchVocabulary vocab = c.sketchVocabulary();
         int n = blocks, b = batch;
 
-        prefix = sd.placeHolder("prefix", dt, b, prefixLen, d);
+        if (prefixIn != null && !Arrays.equals(prefixIn.getShape(), new long[] {b, prefixLen, d})) {
+            throw new IllegalArgumentException("the prefix variable must be [" + b + ", " + prefixLen + ", " + d + "], got "
+                    + Arrays.toString(prefixIn.getShape()));
+        }
+        prefix = prefixIn != null ? prefixIn : sd.placeHolder("prefix", dt, b, prefixLen, d);
         sketch = sd.placeHolder("x_sketch", DataType.INT64, b, sketchLen);
         latents = sd.placeHolder("x_latent_blocks", dt, (long) b * n, c.blockConvIn());
 
         SDVariable emb = Embedding.load(m.pp("skeleton_emb"), vocab.embeddingRows(), d).forwardRows(sketch).reshape(b, n, s, d);
+        blockEmbeddings = emb.reshape((long) b * n, s, d);
         SDVariable acoustic = SongBloomAr.blockConv(m, c).forwardRows(latents).reshape(b, n, d);       // A_n
         SDVariable bos = m.param("bos_token", d).reshape(1, 1, d);
         SDVariable[] bosRows = new SDVariable[b];
@@ -110,7 +116,16 @@ public final class SongBloomArTraining {
      */
     public static SongBloomArTraining build(SongBloomConfig c, ParamSource source, LoadOptions options, int batch, int prefixLen,
                                             int sketchLen) {
-        return new SongBloomArTraining(c, Scope.root(Graphs.create(), source, options), batch, prefixLen, sketchLen);
+        return new SongBloomArTraining(c, Scope.root(Graphs.create(), source, options), batch, prefixLen, sketchLen, null);
+    }
+
+    /**
+     * Builds the AR into an existing graph under {@code root} (whose {@code model.} scope holds the weights), over {@code prefix}
+     * {@code [batch, prefixLen, D]} computed in that graph (null: a placeholder), so that a training objective can add the DiT and
+     * conditioners around it.
+     */
+    public static SongBloomArTraining build(SongBloomConfig c, Scope root, int batch, int prefixLen, int sketchLen, SDVariable prefix) {
+        return new SongBloomArTraining(c, root, batch, prefixLen, sketchLen, prefix);
     }
 
     public SongBloomConfig config() { return config; }
@@ -122,6 +137,12 @@ public final class SongBloomArTraining {
 
     /** The LM output at each block's h position (the DiT's condition), rows {@code [B·N, D]}. */
     public SDVariable h() { return h; }
+
+    /** {@code skeleton_emb} of every block's sketch tokens, {@code [B·N, S, D]} (the DiT's {@code s} before selection). */
+    public SDVariable blockEmbeddings() { return blockEmbeddings; }
+
+    /** Blocks per row, N = T / S. */
+    public int blocks() { return blocks; }
 
     /** What was loaded, its trainable variables included. */
     public Params params() { return params; }
@@ -144,7 +165,8 @@ public final class SongBloomArTraining {
     /**
      * The feed for one batch.
      *
-     * @param prefix   conditions {@code [B, Lp, D]} ({@link SongBloomAr#prefix}; zeros are fine for synthetic data)
+     * @param prefix   conditions {@code [B, Lp, D]} ({@link SongBloomAr#prefix}; zeros are fine for synthetic data); null when the prefix
+     *                 is computed in the graph
      * @param sketch   sketch tokens {@code [B][T]}, codes {@code 0..P-1}, EOS {@code P} as padding
      * @param latents  latent blocks {@code [B, N, S, latent]} or {@code [B, T, latent]} (frames × channels)
      */
@@ -159,7 +181,7 @@ public final class SongBloomArTraining {
                     + Arrays.toString(latents.shape()));
         }
         Map<String, INDArray> f = new HashMap<>(fixedFeed);
-        f.put(this.prefix.name(), prefix.castTo(this.prefix.dataType()).reshape(batch, prefixLen, config.dim()));
+        if (prefix != null) f.put(this.prefix.name(), prefix.castTo(this.prefix.dataType()).reshape(batch, prefixLen, config.dim()));
         f.put(this.sketch.name(), Nd4j.createFromArray(flat).reshape(batch, sketchLen));
         f.put(this.latents.name(), latents.castTo(this.latents.dataType()).dup('c').reshape((long) batch * blocks, config.blockConvIn()));
         return f;

@@ -94,6 +94,31 @@ public final class Fixture implements AutoCloseable {
     /** The fixture-wide tolerance. */
     public Tolerance tolerance() { return tolerance; }
 
+    /**
+     * The tolerance of output {@code name}: the first {@code tolerance.per_output} pattern that matches it (fnmatch: {@code *}
+     * matches any run of characters, dots included; {@code ?} one character), else the fixture-wide tolerance.
+     */
+    public Tolerance tolerance(String name) {
+        JsonNode per = json.path("tolerance").path("per_output");
+        for (var it = per.fields(); it.hasNext(); ) {
+            var e = it.next();
+            if (fnmatch(e.getKey(), name)) {
+                return new Tolerance(e.getValue().path("atol").asDouble(tolerance.atol()), e.getValue().path("rtol").asDouble(tolerance.rtol()));
+            }
+        }
+        return tolerance;
+    }
+
+    static boolean fnmatch(String pattern, String name) {
+        StringBuilder re = new StringBuilder();
+        for (char ch : pattern.toCharArray()) {
+            if (ch == '*') re.append(".*");
+            else if (ch == '?') re.append('.');
+            else re.append(java.util.regex.Pattern.quote(String.valueOf(ch)));
+        }
+        return name.matches(re.toString());
+    }
+
     /** The weights file ({@code checkpoint}, default model.pt). */
     public Path checkpoint() { return dir.resolve(json.path("checkpoint").asText("model.pt")); }
 

@@ -90,12 +90,24 @@ public final class LocalDit {
     public static LocalDit build(Scope model, DitConfig c) {
         SameDiff sd = model.sd();
         DataType dt = model.dtype();
+        int d = c.dim(), block = c.blockSize(), latent = c.latentDim();
+        return build(model, c, new Inputs(sd.placeHolder("x", dt, -1, block, latent), sd.placeHolder("t", dt, -1),
+                sd.placeHolder("h", dt, -1, d), sd.placeHolder("s", dt, -1, block, d), sd.placeHolder("history_x", dt, -1, block, latent)));
+    }
+
+    /**
+     * What {@code diffusion_forward} takes, as variables of the graph being built: x and history_x {@code [B, block, latent]}, t
+     * {@code [B]}, h {@code [B, D]}, s {@code [B, block, D]}. Training builds the DiT over h and s computed by the AR in the same
+     * graph, so that the flow loss reaches the AR's adapters.
+     */
+    public record Inputs(SDVariable x, SDVariable t, SDVariable h, SDVariable s, SDVariable historyX) { }
+
+    /** Builds the DiT over {@code in} (placeholders or upstream variables) from the {@code model.} scope. */
+    public static LocalDit build(Scope model, DitConfig c, Inputs in) {
+        SameDiff sd = model.sd();
+        DataType dt = model.dtype();
         int d = c.dim(), block = c.blockSize(), latent = c.latentDim(), len = c.sequenceLength();
-        SDVariable x = sd.placeHolder("x", dt, -1, block, latent);
-        SDVariable t = sd.placeHolder("t", dt, -1);
-        SDVariable h = sd.placeHolder("h", dt, -1, d);
-        SDVariable s = sd.placeHolder("s", dt, -1, block, d);
-        SDVariable hist = sd.placeHolder("history_x", dt, -1, block, latent);
+        SDVariable x = in.x(), t = in.t(), h = in.h(), s = in.s(), hist = in.historyX();
 
         Linear projectIn = Linear.load(model.pp("project_in"), latent, d, true);
         SDVariable u = projectIn.forwardRows(sd.concat(1, hist, x).reshape(-1, latent)).reshape(-1, 2L * block, d);
@@ -134,6 +146,9 @@ public final class LocalDit {
     public DitConfig config() { return config; }
 
     public SameDiff graph() { return sd; }
+
+    /** The prediction {@code [B, block, latent]} (without CFG). */
+    public SDVariable output() { return out; }
 
     /** Everything one call computes, for parity and debugging. */
     public record Trace(INDArray out, INDArray timestepEmbed, INDArray seqIn, INDArray seqOut) { }
