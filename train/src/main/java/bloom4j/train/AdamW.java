@@ -43,8 +43,11 @@ public final class AdamW {
     private final Map<String, INDArray> expAvgSq = new LinkedHashMap<>();
     private int t;
 
+    /** Every parameter except biases and norm gains (HF Trainer's grouping). */
+    public static final Predicate<String> HF_DECAY = name -> !name.endsWith(".bias") && !name.contains("norm.");
+
     /** Decays every parameter except biases and norm gains (HF Trainer's grouping). */
-    public AdamW(Settings s) { this(s, name -> !name.endsWith(".bias") && !name.contains("norm.")); }
+    public AdamW(Settings s) { this(s, HF_DECAY); }
 
     public AdamW(Settings s, Predicate<String> decay) {
         this.s = s;

@@ -24,10 +24,18 @@ public final class GradClip {
      */
     public static double clip(Map<String, INDArray> grads, double maxNorm) {
         double norm = globalNorm(grads);
-        if (maxNorm > 0 && Double.isFinite(norm)) {
-            double coef = maxNorm / (norm + 1e-6);
-            if (coef < 1) for (INDArray g : grads.values()) g.muli(coef);
-        }
+        clip(grads, maxNorm, norm);
         return norm;
+    }
+
+    /**
+     * Scales by torch's {@code clamp(maxNorm / (norm + 1e-6), max=1)}, with {@code norm} already computed, and returns that factor
+     * (1 when clipping is off or the norm is not finite). torch multiplies even by 1; so does this (a no-op in floating point).
+     */
+    public static double clip(Map<String, INDArray> grads, double maxNorm, double norm) {
+        if (!(maxNorm > 0) || !Double.isFinite(norm)) return 1.0;
+        double coef = Math.min(1.0, maxNorm / (norm + 1e-6));
+        if (coef < 1) for (INDArray g : grads.values()) g.muli(coef);
+        return coef;
     }
 }

@@ -70,7 +70,7 @@ public final class SongBloomArTraining {
         SketchVocabulary vocab = c.sketchVocabulary();
         int n = blocks, b = batch;
 
-        if (prefixIn != null && !Arrays.equals(prefixIn.getShape(), new long[] {b, prefixLen, d})) {
+        if (prefixIn != null && prefixIn.getShape() != null && !Arrays.equals(prefixIn.getShape(), new long[] {b, prefixLen, d})) {
             throw new IllegalArgumentException("the prefix variable must be [" + b + ", " + prefixLen + ", " + d + "], got "
                     + Arrays.toString(prefixIn.getShape()));
         }
