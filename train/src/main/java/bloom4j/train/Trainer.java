@@ -98,11 +98,12 @@ public final class Trainer {
     private final AdamW adamW;
     private final LoraAdapters adapters;
     private final GradientGuard guard;
-    private final SplittableRandom rng;
+    private SplittableRandom rng;
     private final PrintStream log;
     private final Map<String, INDArray> gradientMasks = new LinkedHashMap<>();
     private final List<String> reportedOutputs = new ArrayList<>();
     private int steps;
+    private boolean logSteps = true;
 
     /**
      * @param params   the graph's parameters (its trainable variables are trained)
@@ -135,6 +136,12 @@ public final class Trainer {
         this.log.print("training " + this.params.size() + " tensors: " + TrainableReport.of(params).table());
     }
 
+    /** Whether each step is printed to the log (a caller that prints its own progress line turns it off). */
+    public Trainer logSteps(boolean on) {
+        logSteps = on;
+        return this;
+    }
+
     /** Also computes and reports these scalar outputs at each step (e.g. the terms of a composite loss). */
     public Trainer report(List<String> outputNames) {
         reportedOutputs.clear();
@@ -152,8 +159,11 @@ public final class Trainer {
         return this;
     }
 
-    /** Micro-batch dropout generator, for saving and restoring a run's position. */
-    public SplittableRandom dropoutRandom() { return rng; }
+    /**
+     * Restarts the adapters' dropout generator from {@code seed}: a run that reseeds before every step from (run seed, step) draws
+     * the same masks after a resume as without one.
+     */
+    public void reseedDropout(long seed) { rng = new SplittableRandom(seed); }
 
     /** Loss and gradients of the micro-batches (summed, or averaged under {@link Options#average}), without updating. */
     public Result gradients(List<MicroBatch> micro) {
@@ -225,7 +235,7 @@ public final class Trainer {
         adamW.step(params, r.gradients(), lr);
         steps = number;
         Step s = new Step(number, r.loss(), norm, coef, lr, options.clipNorm() > 0 && norm > options.clipNorm(), r.reported());
-        log.println(s);
+        if (logSteps) log.println(s);
         return s;
     }
 

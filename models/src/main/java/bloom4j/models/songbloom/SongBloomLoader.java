@@ -70,6 +70,30 @@ public final class SongBloomLoader {
     }
 
     /**
+     * Only the VAE of a SongBloom model folder (or of the separate {@code vae} checkpoint), config found as {@link #vaeConfig} says:
+     * what caching latents for fine-tuning needs, without the AR and DiT in memory.
+     */
+    public static OobleckVae loadVae(Path modelDir, Path vae) throws IOException {
+        ModelFolder folder;
+        try {
+            folder = ModelFolder.open(modelDir).requireType("songbloom");
+        } catch (CheckpointException e) {
+            throw new SongBloomWeightException(e.getMessage());
+        }
+        OobleckConfig vaeConfig = vaeConfig(folder, vae);
+        try (TensorSource src = vae != null ? Checkpoints.open(vae) : folder.openWeights()) {
+            String prefix;
+            try {
+                prefix = OobleckVae.detectPrefix(src);
+            } catch (IllegalArgumentException e) {
+                throw new SongBloomWeightException(src.description() + ": no VAE weights (the release .pt has them under 'vae.vae.');"
+                        + " give the VAE checkpoint (autoencoder_music_dsp1920.ckpt) with --vae");
+            }
+            return OobleckVae.load(src, prefix, vaeConfig, OobleckVae.Parts.ALL);
+        }
+    }
+
+    /**
      * The checkpoint with a PEFT LoRA/DoRA adapter merged into its weights ({@code merge_and_unload}, safe: non-finite results are
      * refused). PEFT names modules from the model it wrapped: the SongBloom module itself ({@code ar_transformer.…}) or the Lightning
      * module around it ({@code model.ar_transformer.…}); both are accepted.

@@ -222,6 +222,34 @@ public final class OobleckVae {
         return encoder.output(Map.of("audio", audio.castTo(DataType.FLOAT)), encoderOut.name()).get(encoderOut.name());
     }
 
+    /**
+     * {@link #encoderOutput} of a long signal {@code [1, io, N]} in windows of {@code chunkFrames} latent frames, each encoded with
+     * {@code contextFrames} frames of real audio on both sides that are then dropped, so memory stays bounded (a 3-minute song in one
+     * pass needs tens of GB of activations). The audio is first cut to whole frames ({@code N − N mod ratio}). Away from the song's
+     * edges a window sees the same samples as a single pass within the encoder's receptive field; with enough context the output
+     * equals the single pass up to float rounding (checked in OobleckVaeTest). Output {@code [1, 2L, N / ratio]}.
+     */
+    public INDArray encoderOutputChunked(INDArray audio, int chunkFrames, int contextFrames) {
+        requireShape(audio, config.ioChannels(), "audio");
+        if (audio.size(0) != 1) throw new IllegalArgumentException("chunked encoding takes one signal, got a batch of " + audio.size(0));
+        if (chunkFrames < 1 || contextFrames < 0) throw new IllegalArgumentException("need chunk >= 1 and context >= 0 frames");
+        long r = config.downsamplingRatio();
+        long frames = audio.size(2) / r;
+        if (frames == 0) throw new IllegalArgumentException("audio of " + audio.size(2) + " samples is shorter than one latent frame (" + r + ")");
+        if (frames <= chunkFrames + 2L * contextFrames) {
+            return encoderOutput(audio.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, frames * r)).dup('c'));
+        }
+        List<INDArray> parts = new java.util.ArrayList<>();
+        for (long s = 0; s < frames; s += chunkFrames) {
+            long e = Math.min(frames, s + chunkFrames);
+            long from = Math.max(0, s - contextFrames), to = Math.min(frames, e + contextFrames);
+            INDArray win = audio.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(from * r, to * r)).dup('c');
+            INDArray out = encoderOutput(win);
+            parts.add(out.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(s - from, s - from + (e - s))).dup('c'));
+        }
+        return Nd4j.concat(2, parts.toArray(new INDArray[0]));
+    }
+
     /** Encoder output, its halves and the sampled latent. */
     public record Encoded(INDArray encoderOutput, INDArray mean, INDArray scale, INDArray latent) { }
 

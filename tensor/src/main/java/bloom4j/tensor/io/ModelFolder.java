@@ -95,6 +95,43 @@ public record ModelFolder(Path dir, String modelType, JsonNode config, JsonNode 
     /** Opens the folder's weights (single file or shards); close the source when done. */
     public TensorSource openWeights() throws IOException { return Checkpoints.open(dir); }
 
+    /**
+     * SHA-256 identity of the folder's weights: of {@code model.safetensors}, or for shards of the text "name sha\n" per shard in
+     * name order. Remembered in {@code .weights.sha256} beside the weights, keyed by their sizes and modification times, so that the
+     * gigabytes are read once (what fine-tuning records as the base checkpoint and {@code generate --lora} checks).
+     */
+    public String weightsSha256() throws IOException {
+        java.util.List<Path> files = new java.util.ArrayList<>();
+        try (var s = java.nio.file.Files.list(dir)) {
+            s.filter(p -> p.getFileName().toString().endsWith(".safetensors")).sorted().forEach(files::add);
+        }
+        if (files.isEmpty()) throw new CheckpointException(dir, "no .safetensors weights in the model folder");
+        StringBuilder key = new StringBuilder();
+        for (Path f : files) {
+            key.append(f.getFileName()).append(' ').append(java.nio.file.Files.size(f)).append(' ')
+                    .append(java.nio.file.Files.getLastModifiedTime(f).toMillis()).append('\n');
+        }
+        Path memo = dir.resolve(".weights.sha256");
+        if (java.nio.file.Files.isRegularFile(memo)) {
+            String[] parts = java.nio.file.Files.readString(memo).split("\n---\n", 2);
+            if (parts.length == 2 && parts[0].equals(key.toString().strip())) return parts[1].strip();
+        }
+        String sha;
+        if (files.size() == 1) {
+            sha = bloom4j.tensor.util.Sha256.of(files.get(0));
+        } else {
+            StringBuilder all = new StringBuilder();
+            for (Path f : files) all.append(f.getFileName()).append(' ').append(bloom4j.tensor.util.Sha256.of(f)).append('\n');
+            sha = bloom4j.tensor.util.Sha256.of(all.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        try {
+            bloom4j.tensor.util.AtomicFiles.writeString(memo, key.toString().strip() + "\n---\n" + sha + "\n");
+        } catch (IOException e) {
+            // a read-only model folder: the hash is recomputed next time
+        }
+        return sha;
+    }
+
     /** Where a message should point: the folder's config.json. */
     @Override public String toString() { return dir + " (" + modelType + ")"; }
 }

@@ -219,6 +219,41 @@ public final class AtomicFiles {
         move(staging, abs, false);
     }
 
+    /**
+     * A fresh temporary folder next to {@code target} for a result that replaces the previous one (a run's {@code last/}); publish it
+     * with {@link #replaceDir}.
+     */
+    public static Path stagingDirForReplacing(Path target) throws IOException {
+        Path abs = target.toAbsolutePath();
+        Files.createDirectories(abs.getParent());
+        for (int attempt = 0; ; attempt++) {
+            Path staging = abs.resolveSibling(partialName(abs.getFileName().toString()));
+            try {
+                Files.createDirectory(staging);
+                makeReadable(staging, "rwxr-xr-x");
+                return staging;
+            } catch (FileAlreadyExistsException e) {
+                if (attempt > 8) throw e;
+            }
+        }
+    }
+
+    /**
+     * Puts the finished {@code staging} folder in place of {@code target}: the old folder is first renamed to a temporary name (so an
+     * interruption leaves either the old or the new folder, plus a leftover the next run's {@link #removeStalePartials} deletes),
+     * then the new one renamed to {@code target}, then the old one deleted.
+     */
+    public static void replaceDir(Path staging, Path target) throws IOException {
+        Path abs = target.toAbsolutePath();
+        Path old = null;
+        if (Files.exists(abs)) {
+            old = abs.resolveSibling(partialName(abs.getFileName().toString()));
+            move(abs, old, false);
+        }
+        move(staging, abs, false);
+        deleteTree(old);
+    }
+
     /** Deletes a staging folder after a failure (best effort). */
     public static void deleteTree(Path dir) {
         if (dir == null || !Files.exists(dir)) return;

@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** NumPy {@code .npy} v1.0 for 1-D int32 arrays (the sketch cache format): write atomically, read back. */
+/** NumPy {@code .npy} v1.0 for 1-D int32 arrays (the sketch cache) and C-order float32 arrays (latents): write atomically, read back. */
 public final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
     private static final Pattern HEADER = Pattern.compile("'descr':\\s*'([<>|]?)i([48])'.*'fortran_order':\\s*False.*'shape':\\s*\\((\\d+),?\\)");
@@ -26,6 +26,49 @@ public final class Npy {
         b.put(MAGIC).putShort((short) header.length()).put(header.getBytes(StandardCharsets.US_ASCII));
         for (int x : v) b.putInt(x);
         AtomicFiles.writeBytes(file, b.array());
+    }
+
+    private static final Pattern FLOAT_HEADER =
+            Pattern.compile("'descr':\\s*'<f4'.*'fortran_order':\\s*False.*'shape':\\s*\\(([\\d,\\s]*)\\)");
+
+    /** A C-order little-endian float32 array of {@code shape}. */
+    public static void writeFloat32(Path file, float[] v, long... shape) throws IOException {
+        long n = 1;
+        for (long d : shape) n *= d;
+        if (n != v.length) throw new IllegalArgumentException("shape " + java.util.Arrays.toString(shape) + " does not hold " + v.length + " values");
+        StringBuilder sh = new StringBuilder();
+        for (long d : shape) sh.append(d).append(", ");
+        String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + (shape.length == 1 ? shape[0] + "," : sh.substring(0, sh.length() - 2)) + "), }";
+        int total = MAGIC.length + 2 + dict.length() + 1;
+        String header = dict + " ".repeat((64 - total % 64) % 64) + "\n";
+        ByteBuffer b = ByteBuffer.allocate(MAGIC.length + 2 + header.length() + 4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(MAGIC).putShort((short) header.length()).put(header.getBytes(StandardCharsets.US_ASCII));
+        for (float x : v) b.putFloat(x);
+        AtomicFiles.writeBytes(file, b.array());
+    }
+
+    /** A float32 array read back: its shape and values in C order. */
+    public record Floats(long[] shape, float[] values) { }
+
+    /** A C-order little-endian float32 array of any rank. */
+    public static Floats readFloats(Path file) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < MAGIC.length - 2; i++) {
+            if (b.get(i) != MAGIC[i]) throw new IOException(file + ": not a .npy file");
+        }
+        int len = b.get(6) == 1 ? b.getShort(8) & 0xFFFF : b.getInt(8);
+        int start = b.get(6) == 1 ? 10 : 12;
+        String h = new String(b.array(), start, len, StandardCharsets.US_ASCII);
+        Matcher m = FLOAT_HEADER.matcher(h);
+        if (!m.find()) throw new IOException(file + ": expected a C-order little-endian float32 array, header " + h.trim());
+        long[] shape = java.util.Arrays.stream(m.group(1).split(",")).map(String::trim).filter(x -> !x.isEmpty()).mapToLong(Long::parseLong).toArray();
+        long n = 1;
+        for (long d : shape) n *= d;
+        int at = start + len;
+        if (b.capacity() - at != 4 * n) throw new IOException(file + ": holds " + (b.capacity() - at) + " data bytes, shape " + java.util.Arrays.toString(shape) + " needs " + 4 * n);
+        float[] out = new float[Math.toIntExact(n)];
+        for (int i = 0; i < out.length; i++) out[i] = b.getFloat(at + 4 * i);
+        return new Floats(shape, out);
     }
 
     /** A 1-D little-endian int32 or int64 array (values must fit in int). */

@@ -55,17 +55,9 @@ public final class SketchExtractor {
 
     /** Checks, then extracts every file; {@code muq} is the loaded MuQ model of {@code options.muqModel()}. */
     public static Result run(Options o, MuqModel muq, AudioReader reader, boolean showProgress, PrintStream log) throws IOException {
-        CodebookFile.Loaded cb = CodebookFile.read(o.codebook());
-        int layer = o.layer() >= 0 ? o.layer() : cb.muqLayer();
-        if (layer < 0) throw new IllegalArgumentException(o.codebook() + " does not record its MuQ layer: pass --layer");
-        if (cb.muqLayer() >= 0 && layer != cb.muqLayer()) {
-            throw new IllegalArgumentException("--layer " + layer + " but " + o.codebook() + " was trained on MuQ layer " + cb.muqLayer()
-                    + ": its codes mean nothing for other layers; drop --layer or train a codebook for layer " + layer);
-        }
-        if (cb.dim() != muq.config().encoderDim()) {
-            throw new IllegalArgumentException("codebook " + o.codebook() + " has vectors of " + cb.dim() + " but MuQ " + o.muqModel()
-                    + " gives " + muq.config().encoderDim());
-        }
+        Encoder enc = Encoder.open(o.codebook(), o.layer(), muq, o.muqModel());
+        CodebookFile.Loaded cb = enc.codebook();
+        int layer = enc.layer();
         SketchVocabulary vocab = null;
         if (o.songbloomModel() != null) {
             vocab = SketchVocabularyGuard.read(o.songbloomModel());
@@ -107,8 +99,7 @@ public final class SketchExtractor {
         try (Progress bar = showProgress ? Progress.start("extract-sketch", todo.size(), "files") : Progress.silent()) {
             for (Path f : todo) {
                 AudioReader.Mono audio = reader.read(f);
-                float[] h = muq.encode(AudioReader.at24k(audio, f), layer);
-                int[] ids = cb.nearest(h, h.length / cb.dim());
+                int[] ids = enc.ids(audio, f);
                 long latent = SketchAlignment.latentFrames(audio.samples().length, audio.sampleRate());
                 int[] aligned = SketchAlignment.align(ids, latent);
                 if (vocab != null) vocab.requireTokens(aligned, false);
@@ -139,6 +130,34 @@ public final class SketchExtractor {
         log.printf(Locale.ROOT, "extract-sketch: %d file(s) written, %d cached, %d frames (codebook %s…, layer %d) in %s%n", todo.size(),
                 cached, frames, cb.sha256().substring(0, 12), layer, o.output());
         return new Result(todo.size(), cached, frames, cb.sha256(), layer);
+    }
+
+    /**
+     * MuQ hidden states of one layer → nearest codebook ids at 25 Hz, before alignment to the latent frames: what
+     * {@code extract-sketch} and {@code cache} compute per song.
+     */
+    public record Encoder(MuqModel muq, CodebookFile.Loaded codebook, int layer) {
+        /** Reads the codebook and checks it against the MuQ model: its layer ({@code layer} negative = the codebook's) and width. */
+        public static Encoder open(Path codebookFile, int layer, MuqModel muq, Path muqPath) throws IOException {
+            CodebookFile.Loaded cb = CodebookFile.read(codebookFile);
+            int l = layer >= 0 ? layer : cb.muqLayer();
+            if (l < 0) throw new IllegalArgumentException(codebookFile + " does not record its MuQ layer: pass --layer");
+            if (cb.muqLayer() >= 0 && l != cb.muqLayer()) {
+                throw new IllegalArgumentException("--layer " + l + " but " + codebookFile + " was trained on MuQ layer " + cb.muqLayer()
+                        + ": its codes mean nothing for other layers; drop --layer or train a codebook for layer " + l);
+            }
+            if (cb.dim() != muq.config().encoderDim()) {
+                throw new IllegalArgumentException("codebook " + codebookFile + " has vectors of " + cb.dim() + " but MuQ " + muqPath
+                        + " gives " + muq.config().encoderDim());
+            }
+            return new Encoder(muq, cb, l);
+        }
+
+        /** The ids of one song (mono at any rate; resampled to MuQ's 24 kHz). */
+        public int[] ids(AudioReader.Mono audio, Path file) {
+            float[] h = muq.encode(AudioReader.at24k(audio, file), layer);
+            return codebook.nearest(h, h.length / codebook.dim());
+        }
     }
 
     /** The cache id of {@code file}: its path under {@code dataDir} without extension, separators as "__". */

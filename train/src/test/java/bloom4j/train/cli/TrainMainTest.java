@@ -18,12 +18,15 @@ import static org.junit.jupiter.api.Assertions.*;
 class TrainMainTest {
 
     static int run(ByteArrayOutputStream out, String... args) {
-        PrintStream old = System.out;
+        PrintStream old = System.out, oldErr = System.err;
         try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            PrintStream p = new PrintStream(out, true, StandardCharsets.UTF_8);
+            System.setOut(p);
+            System.setErr(p);
             return TrainMain.run(args);
         } finally {
             System.setOut(old);
+            System.setErr(oldErr);
         }
     }
 
