@@ -39,7 +39,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--input-jsonl", required = true, description = "requests, one JSON object per line") Path input;
     @Option(names = "--model", required = true, description = "converted SongBloom model folder") Path model;
     @Option(names = "--vae", description = "VAE checkpoint when the model folder has none (autoencoder_music_dsp1920.ckpt)") Path vae;
-    @Option(names = "--lora", description = "PEFT LoRA/DoRA adapter folder, merged into the weights at load") Path lora;
+    @Option(names = "--lora", paramLabel = "DIR", description = "PEFT LoRA/DoRA adapter folder, or a bloom4j train run folder (its adapter/, "
+            + "RUN/last, RUN/best-1): rank, alpha and targets from adapter_config.json, merged at load, with the run's trained tensors")
+    Path lora;
     @Option(names = "--output-dir", required = true, description = "where the songs are written") Path outputDir;
     @Option(names = "--n-samples", defaultValue = "1", description = "songs per request (default 1)") int samples;
     @Option(names = "--max-duration", description = "seconds of music at most (default: the config's max_dur + 10)") Double maxDuration;
@@ -144,7 +146,7 @@ final class GenerateCommand implements Callable<Integer> {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("model", identity(model));
         p.put("vae", vae == null ? "none" : identity(vae));
-        p.put("lora", lora == null ? "none" : identity(lora));
+        p.put("lora", lora == null ? "none" : identity(bloom4j.models.songbloom.SongBloomLoader.adapterFolder(lora)));
         p.put("seed", Long.toString(seed));
         p.put("steps", steps == null ? "default" : steps.toString());
         p.put("cfg", cfg == null ? "default" : cfg.toString());

@@ -48,7 +48,12 @@ public final class SongBloomLoader {
             throw new SongBloomWeightException(e.getMessage());
         }
         try (TensorSource checkpoint = folder.openWeights()) {
-            TensorSource src = lora == null ? checkpoint : withAdapterMerged(checkpoint, lora);
+            TensorSource src = checkpoint;
+            if (lora != null) {
+                Path adapterDir = adapterFolder(lora);
+                src = withTrainedTensors(folder, src, adapterDir);
+                src = withAdapterMerged(src, adapterDir);
+            }
             SongBloomConfig c = SongBloomConfig.fromModelFolder(folder, src);
             OobleckConfig vaeConfig = vaeConfig(folder, vae);
             SongBloomModel m;
@@ -67,6 +72,55 @@ public final class SongBloomLoader {
             }
             return new Loaded(m, inference, folder);
         }
+    }
+
+    /** The fine-tuning output's tensors file beside the PEFT files ({@code bloom4j train}). */
+    public static final String TRAINED_TENSORS = "trainable_extra.safetensors";
+
+    /**
+     * The adapter folder {@code --lora} names: a PEFT folder itself, or a {@code bloom4j train} run folder (its {@code adapter/}).
+     */
+    public static Path adapterFolder(Path lora) throws IOException {
+        if (Files.isRegularFile(lora.resolve(PeftAdapter.CONFIG_FILE))) return lora;
+        Path inRun = lora.resolve("adapter");
+        if (Files.isRegularFile(inRun.resolve(PeftAdapter.CONFIG_FILE))) return inRun;
+        throw new SongBloomWeightException("--lora " + lora + ": neither a PEFT adapter folder (" + PeftAdapter.CONFIG_FILE + " + "
+                + PeftAdapter.WEIGHTS_FILE + ") nor a bloom4j train run folder (RUN/adapter, RUN/last, RUN/best-1)");
+    }
+
+    /**
+     * The weights with a fine-tuning run's fully trained tensors ({@value #TRAINED_TENSORS}: lyric rows, sketch tables) over them, after
+     * checking that the run trained on these base weights (the SHA-256 it recorded): a different base would pair trained rows with
+     * weights they were never trained with.
+     */
+    static TensorSource withTrainedTensors(ModelFolder folder, TensorSource base, Path adapterDir) throws IOException {
+        Path extra = adapterDir.resolve(TRAINED_TENSORS);
+        if (!Files.isRegularFile(extra)) return base;
+        Map<String, String> meta = Checkpoints.metadata(extra);
+        String want = meta.get("base_sha256");
+        if (want != null) {
+            String have = folder.weightsSha256();
+            if (!want.equals(have)) {
+                throw new SongBloomWeightException(adapterDir + " was trained on base weights with SHA-256 " + want + ", but " + folder.dir()
+                        + " holds weights with SHA-256 " + have + ": use the model folder the run was trained from");
+            }
+        }
+        Map<String, INDArray> top = new java.util.LinkedHashMap<>();
+        try (TensorSource e = Checkpoints.open(extra)) {
+            for (String k : e.names()) {
+                if (!base.contains(k)) {
+                    throw new SongBloomWeightException(extra + ": tensor '" + k + "' is not a weight of " + folder.dir());
+                }
+                INDArray v = e.load(k, org.nd4j.linalg.api.buffer.DataType.FLOAT);
+                long[] shape = base.info(k).shape();
+                if (!java.util.Arrays.equals(shape, v.shape())) {
+                    throw new SongBloomWeightException(extra + ": '" + k + "' is " + java.util.Arrays.toString(v.shape()) + ", the model's is "
+                            + java.util.Arrays.toString(shape));
+                }
+                top.put(k, v);
+            }
+        }
+        return TensorSources.overlay(base, top);
     }
 
     /**

@@ -105,6 +105,24 @@ class FineTuneWorkflowTest {
         }
     }
 
+    /** generate with the run: rank/alpha/targets from adapter_config.json, the trained tables, the base hash checked. */
+    @Test void generatesWithTheRunAndRefusesAnotherBase() throws Exception {
+        Path run = tmp.resolve("run-gen");
+        train(run);
+        bloom4j.models.songbloom.SongGenerator gen = bloom4j.models.songbloom.SongGenerator.load(model,
+                bloom4j.models.songbloom.SongGenerator.Options.defaults().withLora(run));
+        bloom4j.tensor.audio.Audio prompt = bloom4j.tensor.audio.AudioIO.read(tmp.resolve("prompts/p0.wav"));
+        var songs = gen.generate(bloom4j.models.songbloom.SongGenerator.Request.of("[verse] s a k u r a", prompt).withSeed(3)
+                .withMaxDuration(0.32), bloom4j.models.songbloom.SongGenerator.Listener.NONE);
+        assertEquals(1, songs.size());
+        assertTrue(songs.get(0).audio().frames() > 0);
+        Path other = TinySongBloom.write(tmp.resolve("other-base"), 99);
+        Exception e = assertThrows(Exception.class, () -> bloom4j.models.songbloom.SongGenerator.load(other,
+                bloom4j.models.songbloom.SongGenerator.Options.defaults().withLora(run)));
+        String base = JSON.readTree(run.resolve("run.json").toFile()).path("hashes").path("base_sha256").asText();
+        assertTrue(e.getMessage().contains(base) && e.getMessage().contains("use the model folder the run was trained from"), e.getMessage());
+    }
+
     @Test void resumeIsBitExact() throws Exception {
         Path whole = tmp.resolve("run-whole"), parts = tmp.resolve("run-parts");
         train(whole);
