@@ -40,6 +40,7 @@ public final class Bloom4jMain implements Callable<Integer> {
     /** The whole tree: the root with each module's subcommands moved under it. Fails on a name two modules register. */
     public static CommandLine tree() {
         CommandLine root = new CommandLine(new Bloom4jMain());
+        root.addSubcommand("quickstart", new QuickstartCommand());   // spans inference and fine-tuning, so it is registered here
         for (Object module : MODULES) {
             for (Map.Entry<String, CommandLine> e : new CommandLine(module).getSubcommands().entrySet()) {
                 if (root.getSubcommands().containsKey(e.getKey())) {

@@ -16,7 +16,7 @@ class Bloom4jMainTest {
     void theTreeHoldsEveryModulesCommands() {
         Set<String> names = Bloom4jMain.tree().getSubcommands().keySet();
         for (String c : List.of("quickstart", "generate", "parity", "bench", "inspect", "convert", "train-vq", "extract-sketch",
-                "bench-train")) {
+                "bench-train", "cache", "train", "prepare", "split", "g2p")) {
             assertTrue(names.contains(c), c + " in " + names);
         }
     }
@@ -30,6 +30,22 @@ class Bloom4jMainTest {
         Captured none = Captured.run(() -> Bloom4jMain.run());
         assertEquals(0, none.exitCode());
         assertTrue(none.output().contains("Usage: bloom4j"), none.output());
+    }
+
+    /** The whole quickstart, fine-tuning stages included, as a user runs it; and the fine-tuning command it prints as next step. */
+    @Test
+    void quickstartRunsAllStages(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path out = tmp.resolve("qs");
+        Captured r = Captured.run(() -> Bloom4jMain.run("quickstart", "--out", out.toString()));
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("== 9/9 generate with the fine-tuned run") && r.output().contains("quickstart: OK"), r.output());
+        assertTrue(java.nio.file.Files.size(out.resolve("song-finetuned.wav")) > 44 + 4 * 48000, r.output());
+        assertTrue(java.nio.file.Files.exists(out.resolve("finetune/run/loss.png")), r.output());
+        String line = r.output().lines().filter(l -> l.startsWith("  ./bloom4j train ")).findFirst().orElseThrow();
+        String[] args = line.trim().substring("./bloom4j ".length()).split(" ");
+        Captured more = Captured.run(() -> Bloom4jMain.run(args));
+        assertEquals(0, more.exitCode(), more.output());
+        assertTrue(more.output().contains("resumed from") && more.output().contains("step 12/12"), more.output());
     }
 
     @Test

@@ -38,34 +38,54 @@ public final class Quickstart {
 
     private Quickstart() {}
 
+    /**
+     * A stage another module adds after the five of this demo (the fine-tuning stages live with the trainer): it gets the output
+     * folder and the tiny SongBloom model folder stage 5 wrote, says what it does, and may add next-step lines to the summary.
+     */
+    public interface Stage {
+        String title();
+
+        boolean run(Path out, Path model, PrintStream log) throws Exception;
+
+        default List<String> next(Path out) { return List.of(); }
+    }
+
     /** Runs the demo in {@code out} (created; a previous quickstart output there is replaced). Returns true when all checks pass. */
-    public static boolean run(Path out, PrintStream log) throws Exception {
+    public static boolean run(Path out, PrintStream log) throws Exception { return run(out, log, List.of()); }
+
+    /** The demo, then {@code extra} stages (numbered after the five of its own). */
+    public static boolean run(Path out, PrintStream log, List<Stage> extra) throws Exception {
         prepare(out);
+        int n = 5 + extra.size();
         Path fixture = Fixture.unpackBundled("pt-formats", out.resolve("fixture"));
         Path checkpoint = fixture.resolve("model.pt");
 
-        log.println("== 1/5 inspect the bundled PyTorch checkpoint " + checkpoint);
+        log.println("== 1/" + n + " inspect the bundled PyTorch checkpoint " + checkpoint);
         Inspection in = Inspector.inspect(checkpoint);
         in.tensors().forEach(t -> log.println("   " + t));
         log.printf(Locale.ROOT, "   %d tensors, %d elements; looks like: %s%n", in.tensors().size(), in.totalElements(), in.kind().id());
 
-        log.println("== 2/5 convert it into a bloom4j model folder (a format demo: these few weights are not a whole SongBloom)");
+        log.println("== 2/" + n + " convert it into a bloom4j model folder (a format demo: these few weights are not a whole SongBloom)");
         Path model = out.resolve("converted");
         ConvertResult r = Converter.convert(new ConvertOptions(List.of(checkpoint), model, null, DType.F32, null,
                 ConvertOptions.DEFAULT_SHARD_BYTES), false);
         log.println("   wrote " + r.folder() + " " + r.weightFiles().stream().map(p -> p.getFileName().toString()).toList()
                 + " + config.json + provenance.json");
 
-        log.println("== 3/5 reload the converted folder and compare bit for bit with the checkpoint");
+        log.println("== 3/" + n + " reload the converted folder and compare bit for bit with the checkpoint");
         boolean same = sameTensors(checkpoint, model, log);
 
-        log.println("== 4/5 parity of bloom4j's checkpoint reader against PyTorch (fixture pt-formats)");
+        log.println("== 4/" + n + " parity of bloom4j's checkpoint reader against PyTorch (fixture pt-formats)");
         ParityRunner.Outcome parity = ParityRunner.run(fixture, log);
 
-        log.println("== 5/5 generate a short song with a tiny random SongBloom (AR + DiT + VAE, the real generation loop)");
+        log.println("== 5/" + n + " generate a short song with a tiny random SongBloom (AR + DiT + VAE, the real generation loop)");
         boolean song = generateSong(out, log);
 
         boolean ok = same && parity.passed() && song;
+        for (int i = 0; i < extra.size() && ok; i++) {
+            log.println("== " + (6 + i) + "/" + n + " " + extra.get(i).title());
+            ok = extra.get(i).run(out, out.resolve("songbloom"), log);
+        }
         log.println("quickstart: " + (ok ? "OK" : "FAILED") + " (output in " + out.toAbsolutePath() + ")");
         if (ok) {
             Path abs = out.toAbsolutePath();
@@ -73,6 +93,7 @@ public final class Quickstart {
                     + " is not: it holds only the demo checkpoint's tensors). Generate again from the request quickstart wrote:");
             log.println("  ./bloom4j generate --model " + abs.resolve("songbloom") + " --input-jsonl " + abs.resolve(REQUEST)
                     + " --output-dir " + abs.resolve("songs") + " --max-duration 1.28 --output-format wav");
+            for (Stage st : extra) st.next(abs).forEach(log::println);
             log.println("  for a real model: ./bloom4j convert --from songbloom_full_150s.pt --config songbloom_full_150s.yaml "
                     + "--to songbloom-150s (see README)");
         }

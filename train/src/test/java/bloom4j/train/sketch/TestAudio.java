@@ -41,10 +41,10 @@ public final class TestAudio {
         return file;
     }
 
-    /** The muq-encoder fixture's tiny MuQ (hidden 64, 2 layers) as a model.safetensors with its config.json beside it. */
+    /** The tiny MuQ quickstart ships (the muq-encoder fixture's weights: hidden 64, 2 layers), model.safetensors with its config.json beside it. */
     public static Path tinyMuq() {
         try {
-            return Path.of(TestAudio.class.getResource("/muq-tiny/model.safetensors").toURI());
+            return Path.of(TestAudio.class.getResource("/bloom4j/train/demo/muq-tiny/model.safetensors").toURI());
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }
