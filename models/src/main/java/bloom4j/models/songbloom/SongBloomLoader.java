@@ -84,8 +84,8 @@ public final class SongBloomLoader {
         if (Files.isRegularFile(lora.resolve(PeftAdapter.CONFIG_FILE))) return lora;
         Path inRun = lora.resolve("adapter");
         if (Files.isRegularFile(inRun.resolve(PeftAdapter.CONFIG_FILE))) return inRun;
-        throw new SongBloomWeightException("--lora " + lora + ": neither a PEFT adapter folder (" + PeftAdapter.CONFIG_FILE + " + "
-                + PeftAdapter.WEIGHTS_FILE + ") nor a bloom4j train run folder (RUN/adapter, RUN/last, RUN/best-1)");
+        throw new SongBloomWeightException("--lora " + lora + ": " + PeftAdapter.CONFIG_FILE + " is missing; give a PEFT adapter folder (" + PeftAdapter.CONFIG_FILE + " + "
+                + PeftAdapter.WEIGHTS_FILE + ") or a bloom4j train run folder (RUN, RUN/last, RUN/best-1)");
     }
 
     /**

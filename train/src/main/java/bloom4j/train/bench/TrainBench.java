@@ -103,6 +103,86 @@ public final class TrainBench {
         return out;
     }
 
+    /**
+     * The whole fine-tuning objective ({@link bloom4j.train.songbloom.SongBloomObjective}: AR + lyric table in the graph + the DiT's
+     * flow term) at a given size, LoRA on q/v (+ the trained lyric and sketch tables, as {@code bloom4j train} does), one song of
+     * {@code cropSeconds} at 25 frames/s with full conditions: the time per optimizer step and the peak RSS of the process
+     * (VmHWM), the two numbers that decide whether a crop length fits a machine.
+     */
+    public record ObjectiveOptions(int dim, int heads, int layers, int diffLayers, int pitch, int blockSize, int latent, int promptLen,
+                                   int lyricsLen, double cropSeconds, int rank, int steps, int warmup, int threads) { }
+
+    public static double[] runObjective(ObjectiveOptions o, PrintStream log) {
+        ComputeThreads.forInference(o.threads());
+        SongBloomConfig c = new SongBloomConfig(o.dim(), o.heads(), o.layers(), 4, 20000, 1e-6, o.pitch(), o.blockSize(), o.latent(),
+                o.diffLayers(), o.promptLen(), o.lyricsLen(), 50);
+        bloom4j.models.songbloom.dit.DitConfig dc = new bloom4j.models.songbloom.dit.DitConfig(o.dim(), o.heads(), o.diffLayers(), o.latent(),
+                o.blockSize(), 4, 256, bloom4j.models.songbloom.dit.DitConfig.ROTARY_BASE, bloom4j.models.songbloom.dit.DitConfig.LAYER_NORM_EPS);
+        int frames = (int) Math.floor(o.cropSeconds() * 25 / o.blockSize()) * o.blockSize();
+        double gemm = sgemmGflops();
+        Init normal = Init.normal(0.02, 1);
+        Init init = Init.named("normal(0.02)", (k, sh, t) -> k.endsWith("norm.weight") || k.endsWith(".gamma") ? Nd4j.ones(t, sh)
+                : normal.create(k, sh, t));
+        LoraConfig lc = LoraConfig.lora(o.rank(), 2.0 * o.rank(), LoraPresets.SONGBLOOM_AR.config().targetModules());
+        LoraAdapters lora = LoraAdapters.fresh(lc, 7).under("model").training(true);
+        String table = bloom4j.models.songbloom.LyricConditioner.PREFIX + "output_proj.weight";
+        java.util.function.Predicate<String> trained = k -> k.equals(table) || k.equals("model.skeleton_emb.weight")
+                || k.startsWith("model.skeleton_classifier.");
+        bloom4j.models.songbloom.LyricVocabulary vocab = bloom4j.models.songbloom.LyricVocabulary.released();
+        var obj = bloom4j.train.songbloom.SongBloomObjective.build(c, dc, ParamSource.empty(),
+                LoadOptions.inference().initMissing(init).trainable(trained).adapters(lora, true), 1, frames,
+                bloom4j.train.songbloom.SongBloomObjective.Conditions.IN_GRAPH, vocab);
+        Trainer tr = new Trainer(obj.params(), obj.loss(), Trainer.Options.of(WarmupCosine.constant(1e-4)).clipNorm(1.0).guard(false)
+                .average(true), lora, null);
+        long trainable = tr.parameters().values().stream().mapToLong(INDArray::length).sum();
+        SplittableRandom rng = new SplittableRandom(3);
+        long[][] sketch = new long[1][frames];
+        for (int j = 0; j < frames; j++) sketch[0][j] = rng.nextInt(o.pitch());
+        INDArray latents = Nd4j.randn(DataType.FLOAT, 1, frames, o.latent());
+        INDArray prompt = Nd4j.randn(DataType.FLOAT, 1, o.promptLen(), o.dim()).muli(0.1);
+        StringBuilder lyric = new StringBuilder();
+        for (int i = 0; i < o.lyricsLen() - 2; i++) lyric.append(i % 40 == 39 ? ". " : "a ");
+        var tok = obj.lyricGraph().tokenizer().tokenize("[verse] " + lyric.toString().strip());
+        var batch = new bloom4j.train.songbloom.SongBloomObjective.Batch(prompt, List.of(tok), null, sketch, new long[] {frames},
+                new boolean[] {true}, latents);
+        var draws = bloom4j.train.songbloom.SongBloomObjective.Draws.sample(rng, frames / o.blockSize(), o.blockSize(), o.latent(), true);
+        List<Trainer.MicroBatch> step = List.of(new Trainer.MicroBatch(obj.feed(batch, draws, 0.05), obj.rows()));
+        log.printf(Locale.ROOT, "bench-train objective: AR %d x %d (%d heads) + DiT %d layers, %d codes; one song of %.0f s = %d frames,"
+                        + " %d LLaMA positions (prompt %d + lyrics %d); LoRA r%d on q/v + lyric/sketch tables = %,d trainable; %d threads (%s)%n",
+                o.layers(), o.dim(), o.heads(), o.diffLayers(), o.pitch(), o.cropSeconds(), frames, obj.ar().length(), o.promptLen(),
+                o.lyricsLen(), o.rank(), trainable, o.threads(), ComputeThreads.describe());
+        for (int i = 0; i < o.warmup(); i++) tr.step(step);
+        double[] t = new double[o.steps()];
+        for (int i = 0; i < o.steps(); i++) {
+            long t0 = System.nanoTime();
+            tr.step(step);
+            t[i] = (System.nanoTime() - t0) / 1e9;
+        }
+        Arrays.sort(t);
+        double median = t[t.length / 2];
+        long hwm = peakRssKb();
+        double d = o.dim(), f = 4.0 * o.dim(), rows = obj.ar().length(), nv = frames / (double) o.blockSize(), dl = dc.sequenceLength();
+        double fwd = o.layers() * (rows * 2 * (4 * d * d + 3 * d * f) + 4.0 * rows * rows * d)
+                + o.diffLayers() * (nv * dl * 2 * (4 * d * d + 3 * d * f) + nv * 4.0 * dl * dl * d);
+        double gflop = fwd * 2 / 1e9;   // backward ≈ forward when only adapters and tables train (no frozen weight gradients)
+        log.printf(Locale.ROOT, "step %.2f s (median of %d, best %.2f); %.0f GFLOP/step, GEMM-peak bound %.2f s (%.0f%% of peak); peak RSS %.2f GB%n",
+                median, o.steps(), t[0], gflop, gflop / gemm, 100 * gflop / gemm / median, hwm / 1048576.0);
+        log.printf(Locale.ROOT, "bench train objective: step_s=%.3f peak_rss_gb=%.2f sgemm_gflops=%.1f%n", median, hwm / 1048576.0, gemm);
+        return new double[] {median, hwm / 1048576.0};
+    }
+
+    /** The process's peak resident set (VmHWM, kB) from /proc/self/status; -1 where there is none. */
+    static long peakRssKb() {
+        try {
+            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (l.startsWith("VmHWM:")) return Long.parseLong(l.replaceAll("[^0-9]", ""));
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
     /** FLOPs of one step: products (2·in·out per row), attention (4·L²·D per sequence and layer), backward as in the class comment. */
     static double flops(Options o, boolean full) {
         SongBloomConfig c = o.config();

@@ -30,8 +30,19 @@ final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "2") int warmup;
     @Mixin ThreadsOption threads;
     @Option(names = "--modes", defaultValue = "lora,dora,full", split = ",") List<String> modes;
+    @Option(names = "--objective", description = "time the whole fine-tuning objective (AR + DiT flow term, LoRA + tables) and report peak RSS")
+    boolean objective;
+    @Option(names = "--diff-layers", defaultValue = "12", description = "DiT layers (with --objective)") int diffLayers;
+    @Option(names = "--prompt-len", defaultValue = "250", description = "prompt condition rows (with --objective)") int promptLen;
+    @Option(names = "--lyrics-len", defaultValue = "600", description = "lyric condition rows (with --objective)") int lyricsLen;
+    @Option(names = "--crop", defaultValue = "30", paramLabel = "SECONDS", description = "song crop (with --objective)") double crop;
 
     @Override public Integer call() {
+        if (objective) {
+            TrainBench.runObjective(new TrainBench.ObjectiveOptions(dim, heads, layers, diffLayers, pitch, blockSize, latent, promptLen,
+                    lyricsLen, crop, rank, steps, warmup, threads.resolve()), System.out);
+            return 0;
+        }
         for (String m : modes) if (!List.of("lora", "dora", "full").contains(m)) throw new IllegalArgumentException("--modes: lora|dora|full, got " + m);
         if (sketch % blockSize != 0) throw new IllegalArgumentException("--sketch must be a multiple of --block-size");
         TrainBench.run(new TrainBench.Options(dim, heads, layers, pitch, blockSize, latent, batch, prefix, sketch, rank, steps, warmup,

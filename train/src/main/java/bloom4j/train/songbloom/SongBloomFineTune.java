@@ -417,6 +417,14 @@ public final class SongBloomFineTune {
         List<Prepared> out = new ArrayList<>();
         for (TrainingJsonl.Item it : items) {
             SongCache.Song song = SongCache.load(s.cache(), it.idx(), codebookSha, null);
+            for (int j = 0; j < song.sketch().length; j++) {
+                long id = song.sketch()[j];
+                if (id < 0 || id >= c.numPitch()) {
+                    throw new IllegalArgumentException("song '" + it.idx() + "' in " + s.cache() + ": sketch id " + id + " at frame " + j
+                            + " is not one of the model's " + c.numPitch() + " codes (" + c.numPitch() + " is EOS, " + (c.numPitch() + 1)
+                            + " the ignore id); re-run bloom4j cache with a codebook of at most " + c.numPitch() + " codes");
+                }
+            }
             LyricFrontEnd.Prepared l = LyricFrontEnd.prepare(it.lyrics(), it.lyricsPhonemes(), vocab, c.lyricsMaxLen());
             if (l.lossy()) log.println("lyrics of '" + it.idx() + "': " + l.loss());
             INDArray prompt = song.promptLatents().size(0) == 0 ? Nd4j.zeros(DataType.FLOAT, c.promptMaxLen(), c.dim())

@@ -62,7 +62,7 @@ class TrainMainTest {
         } finally {
             System.setErr(oldErr);
         }
-        assertTrue(err.toString().contains("no such folder"), err.toString());
+        assertTrue(out.toString().contains("no such folder"), out.toString());   // run() captures stderr with stdout
     }
 
     @Test void layerDefaultsToTheModelsLastAndOutOfRangeNamesTheRange(@TempDir Path tmp) throws Exception {
@@ -82,7 +82,7 @@ class TrainMainTest {
         } finally {
             System.setErr(oldErr);
         }
-        assertTrue(err.toString().contains("--layer 12") && err.toString().contains("hidden states 0 (conv stem) .. 2"), err.toString());
+        assertTrue(out.toString().contains("--layer 12") && out.toString().contains("hidden states 0 (conv stem) .. 2"), out.toString());
     }
 
     @org.junit.jupiter.api.Test
