@@ -1,11 +1,8 @@
 package bloom4j.train;
 
 import bloom4j.nn.Params;
-import bloom4j.nn.TrainableReport;
 import bloom4j.nn.lora.LoraAdapters;
 import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.OutputStream;
@@ -91,8 +88,7 @@ public final class Trainer {
         }
     }
 
-    private final SameDiff sd;
-    private final SDVariable loss;
+    private final Differentiable model;
     private final Map<String, INDArray> params = new LinkedHashMap<>();
     private final Options options;
     private final AdamW adamW;
@@ -112,28 +108,29 @@ public final class Trainer {
      * @param log      where the trainable set and steps are printed; null for silence
      */
     public Trainer(Params params, SDVariable loss, Options options, LoraAdapters adapters, PrintStream log) {
-        this.sd = params.sd();
-        this.loss = loss;
-        this.options = options;
-        this.adapters = adapters;
-        this.log = log == null ? new PrintStream(OutputStream.nullOutputStream()) : log;
-        for (SDVariable v : params.trainable()) this.params.put(v.name(), v.getArr());
-        if (this.params.isEmpty()) {
+        this(Differentiable.of(requireTrainable(params), loss), options, adapters, log);
+    }
+
+    private static Params requireTrainable(Params params) {
+        if (params.trainable().isEmpty()) {
             throw new TrainingException("nothing to train: no parameter of " + params.source().description() + " is trainable (give the"
                     + " LoadOptions a trainability policy, or adapters with trainAdapters = true)");
         }
+        return params;
+    }
+
+    /** Trains {@code model}'s parameters (one graph or several: see {@link Differentiable}). */
+    public Trainer(Differentiable model, Options options, LoraAdapters adapters, PrintStream log) {
+        this.model = model;
+        this.options = options;
+        this.adapters = adapters;
+        this.log = log == null ? new PrintStream(OutputStream.nullOutputStream()) : log;
+        this.params.putAll(model.parameters());
+        if (this.params.isEmpty()) throw new TrainingException("nothing to train: no parameter of " + model.description() + " is trainable");
         this.adamW = new AdamW(options.adam(), options.decay());
         this.guard = !options.guard() ? null : adapters != null ? GradientGuard.forAdapters(adapters) : new GradientGuard(Map.of());
         this.rng = new SplittableRandom(options.seed());
-        sd.setLossVariables(loss.name());
-        PrintStream out = System.out;
-        try {
-            System.setOut(new PrintStream(OutputStream.nullOutputStream()));   // M2.1 prints every differentiated op
-            sd.createGradFunction();
-        } finally {
-            System.setOut(out);
-        }
-        this.log.print("training " + this.params.size() + " tensors: " + TrainableReport.of(params).table());
+        this.log.print("training " + this.params.size() + " tensors: " + model.trainableTable());
     }
 
     /** Whether each step is printed to the log (a caller that prints its own progress line turns it off). */
@@ -171,18 +168,14 @@ public final class Trainer {
         Map<String, INDArray> sum = new LinkedHashMap<>();
         Map<String, Double> reported = new LinkedHashMap<>();
         double lossSum = 0;
-        List<String> names = new ArrayList<>(params.keySet());
-        List<String> outputs = new ArrayList<>();
-        outputs.add(loss.name());
-        outputs.addAll(reportedOutputs);
         for (MicroBatch mb : micro) {
             Map<String, INDArray> feed = new LinkedHashMap<>(mb.feed());
             if (adapters != null) feed.putAll(adapters.dropoutMasks(mb.rows(), rng));
-            OutAndGrad og = sd.calculateGradientsAndOutputs(feed, outputs, names);
-            lossSum += og.getOutputs().get(loss.name()).getDouble(0);
-            for (String r : reportedOutputs) reported.merge(r, og.getOutputs().get(r).getDouble(0), Double::sum);
-            for (String n : names) {
-                INDArray g = og.getGradients().get(n);
+            Differentiable.Evaluation ev = model.evaluate(feed, reportedOutputs);
+            lossSum += ev.loss();
+            ev.reported().forEach((k, v) -> reported.merge(k, v, Double::sum));
+            for (String n : params.keySet()) {
+                INDArray g = ev.gradients().get(n);
                 if (g == null) continue;   // not connected: the guard names it
                 INDArray acc = sum.get(n);
                 if (acc == null) sum.put(n, g.dup());

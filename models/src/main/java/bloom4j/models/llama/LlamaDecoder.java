@@ -43,16 +43,25 @@ public final class LlamaDecoder {
     /** Loads every layer and the final norm from {@code s} (the scope of the HF {@code LlamaModel}). */
     public static LlamaDecoder load(Scope s, LlamaConfig c) {
         List<PreNormBlock> layers = new ArrayList<>();
-        for (int i = 0; i < c.numHiddenLayers(); i++) {
-            Scope l = s.pp("layers").pp(i);
-            layers.add(new PreNormBlock(
-                    RmsNorm.load(l.pp("input_layernorm"), c.hiddenSize(), c.rmsNormEps()),
-                    Attention.separate(l.pp("self_attn"), c.attentionDims(), false, false),
-                    RmsNorm.load(l.pp("post_attention_layernorm"), c.hiddenSize(), c.rmsNormEps()),
-                    SwiGluMlp.llama(l.pp("mlp"), c.hiddenSize(), c.intermediateSize())));
-        }
-        return new LlamaDecoder(c, List.copyOf(layers), RmsNorm.load(s.pp("norm"), c.hiddenSize(), c.rmsNormEps()));
+        for (int i = 0; i < c.numHiddenLayers(); i++) layers.add(layer(s, c, i));
+        return new LlamaDecoder(c, List.copyOf(layers), finalNorm(s, c));
     }
+
+    /**
+     * Layer {@code i} alone, from {@code s} (the {@code LlamaModel} scope): for a graph that holds one layer, as training with
+     * per-layer recomputation builds it.
+     */
+    public static PreNormBlock layer(Scope s, LlamaConfig c, int i) {
+        Scope l = s.pp("layers").pp(i);
+        return new PreNormBlock(
+                RmsNorm.load(l.pp("input_layernorm"), c.hiddenSize(), c.rmsNormEps()),
+                Attention.separate(l.pp("self_attn"), c.attentionDims(), false, false),
+                RmsNorm.load(l.pp("post_attention_layernorm"), c.hiddenSize(), c.rmsNormEps()),
+                SwiGluMlp.llama(l.pp("mlp"), c.hiddenSize(), c.intermediateSize()));
+    }
+
+    /** The final RMSNorm ({@code norm}) alone. */
+    public static RmsNorm finalNorm(Scope s, LlamaConfig c) { return RmsNorm.load(s.pp("norm"), c.hiddenSize(), c.rmsNormEps()); }
 
     /**
      * Rows {@code x [B·T, hidden]} through every layer and the final norm.

@@ -53,33 +53,69 @@ public final class SongBloomArTraining {
     private final Params params;
 
     private SongBloomArTraining(SongBloomConfig c, Scope root, int batch, int prefixLen, int sketchLen, SDVariable prefixIn) {
-        if (batch < 1 || prefixLen < 0 || sketchLen < c.blockSize() || sketchLen % c.blockSize() != 0) {
-            throw new IllegalArgumentException("batch >= 1, prefix >= 0 and a sketch length that is a positive multiple of the block size "
-                    + c.blockSize() + " are needed, got batch " + batch + ", prefix " + prefixLen + ", sketch " + sketchLen);
-        }
+        requireShape(c, batch, prefixLen, sketchLen);
         this.config = c;
         this.batch = batch;
         this.prefixLen = prefixLen;
         this.sketchLen = sketchLen;
-        int s = c.blockSize(), d = c.dim();
-        this.blocks = sketchLen / s;
-        this.length = prefixLen + blocks * (s + 1) + 1;
+        this.blocks = sketchLen / c.blockSize();
+        this.length = positions(c, prefixLen, sketchLen);
+        SameDiff sd = root.sd();
+        DataType dt = root.dtype();
+        int d = c.dim();
+        Front f = front(c, root, batch, prefixLen, sketchLen, prefixIn);
+        prefix = f.prefix();
+        sketch = f.sketch();
+        latents = f.latents();
+        blockEmbeddings = f.blockEmbeddings();
+        LlamaConfig lc = c.llama();
+        RotaryEmbedding rope = lc.rope();
+        RotaryEmbedding.Tables tables = rope.placeholders(sd, "rope", dt);
+        SDVariable mask = sd.constant("causal_mask", AttentionMask.causal(length, 0, dt));
+        AttentionContext ctx = AttentionContext.of(SeqShape.fixed(sd, batch, length), tables, mask);
+        SDVariable hidden = LlamaDecoder.load(root.pp("model").pp("ar_transformer"), lc)
+                .forwardRows(f.sequence().reshape((long) batch * length, d), ctx, null, null).reshape(batch, length, d);
+        Head hd = head(c, root, hidden, batch, prefixLen, sketchLen);
+        logits = hd.logits();
+        h = hd.h();
+        fixedFeed = Map.copyOf(rope.feed(tables, 0, length));
+        params = root.params();
+    }
+
+    private static void requireShape(SongBloomConfig c, int batch, int prefixLen, int sketchLen) {
+        if (batch < 1 || prefixLen < 0 || sketchLen < c.blockSize() || sketchLen % c.blockSize() != 0) {
+            throw new IllegalArgumentException("batch >= 1, prefix >= 0 and a sketch length that is a positive multiple of the block size "
+                    + c.blockSize() + " are needed, got batch " + batch + ", prefix " + prefixLen + ", sketch " + sketchLen);
+        }
+    }
+
+    /** Positions the LLaMA sees per row: prefix + N·(S+1) + 1. */
+    public static int positions(SongBloomConfig c, int prefixLen, int sketchLen) {
+        return prefixLen + sketchLen / c.blockSize() * (c.blockSize() + 1) + 1;
+    }
+
+    /**
+     * The AR's input side: placeholders {@code x_sketch [B, T]} (int64) and {@code x_latent_blocks [B·N, S·latent]}, the prefix (the
+     * given variable, or a placeholder {@code prefix [B, Lp, D]}), and the LLaMA's input {@code sequence [B, L, D]}; also the sketch
+     * embeddings of every block {@code [B·N, S, D]}.
+     */
+    public record Front(SDVariable prefix, SDVariable sketch, SDVariable latents, SDVariable sequence, SDVariable blockEmbeddings) { }
+
+    /** Builds the {@link Front} under {@code root} (whose {@code model.} scope holds the weights). */
+    public static Front front(SongBloomConfig c, Scope root, int b, int prefixLen, int sketchLen, SDVariable prefixIn) {
+        requireShape(c, b, prefixLen, sketchLen);
         SameDiff sd = root.sd();
         DataType dt = root.dtype();
         Scope m = root.pp("model");
-        SketchVocabulary vocab = c.sketchVocabulary();
-        int n = blocks, b = batch;
-
+        int s = c.blockSize(), d = c.dim(), n = sketchLen / s;
         if (prefixIn != null && prefixIn.getShape() != null && !Arrays.equals(prefixIn.getShape(), new long[] {b, prefixLen, d})) {
             throw new IllegalArgumentException("the prefix variable must be [" + b + ", " + prefixLen + ", " + d + "], got "
                     + Arrays.toString(prefixIn.getShape()));
         }
-        prefix = prefixIn != null ? prefixIn : sd.placeHolder("prefix", dt, b, prefixLen, d);
-        sketch = sd.placeHolder("x_sketch", DataType.INT64, b, sketchLen);
-        latents = sd.placeHolder("x_latent_blocks", dt, (long) b * n, c.blockConvIn());
-
-        SDVariable emb = Embedding.load(m.pp("skeleton_emb"), vocab.embeddingRows(), d).forwardRows(sketch).reshape(b, n, s, d);
-        blockEmbeddings = emb.reshape((long) b * n, s, d);
+        SDVariable prefix = prefixIn != null ? prefixIn : sd.placeHolder("prefix", dt, b, prefixLen, d);
+        SDVariable sketch = sd.placeHolder("x_sketch", DataType.INT64, b, sketchLen);
+        SDVariable latents = sd.placeHolder("x_latent_blocks", dt, (long) b * n, c.blockConvIn());
+        SDVariable emb = Embedding.load(m.pp("skeleton_emb"), c.sketchVocabulary().embeddingRows(), d).forwardRows(sketch).reshape(b, n, s, d);
         SDVariable acoustic = SongBloomAr.blockConv(m, c).forwardRows(latents).reshape(b, n, d);       // A_n
         SDVariable bos = m.param("bos_token", d).reshape(1, 1, d);
         SDVariable[] bosRows = new SDVariable[b];
@@ -90,24 +126,26 @@ public final class SongBloomArTraining {
         SDVariable chunks = sd.concat(2, heads.reshape(b, n, 1, d), emb).reshape(b, n * (s + 1), d);
         SDVariable last = acoustic.get(SDIndex.all(), SDIndex.interval(n - 1, n), SDIndex.all());         // A_{N-1}
         SDVariable seq = prefixLen == 0 ? sd.concat(1, chunks, last) : sd.concat(1, prefix, chunks, last); // [B, L, D]
+        return new Front(prefix, sketch, latents, seq, emb.reshape((long) b * n, s, d));
+    }
 
-        LlamaConfig lc = c.llama();
-        RotaryEmbedding rope = lc.rope();
-        RotaryEmbedding.Tables tables = rope.placeholders(sd, "rope", dt);
-        SDVariable mask = sd.constant("causal_mask", AttentionMask.causal(length, 0, dt));
-        AttentionContext ctx = AttentionContext.of(SeqShape.fixed(sd, b, length), tables, mask);
-        SDVariable hidden = LlamaDecoder.load(m.pp("ar_transformer"), lc).forwardRows(seq.reshape((long) b * length, d), ctx, null, null)
-                .reshape(b, length, d);
+    /** The AR's output side: {@code ar_logit} rows {@code [B·(T+1), P+1]} and the h rows {@code [B·N, D]}. */
+    public record Head(SDVariable logits, SDVariable h) { }
+
+    /** Builds the {@link Head} over the LLaMA's {@code last_hidden_state [B, L, D]} (after the final norm). */
+    public static Head head(SongBloomConfig c, Scope root, SDVariable hidden, int b, int prefixLen, int sketchLen) {
+        SameDiff sd = root.sd();
+        Scope m = root.pp("model");
+        int s = c.blockSize(), d = c.dim(), n = sketchLen / s, length = positions(c, prefixLen, sketchLen);
         SDVariable body = hidden.get(SDIndex.all(), SDIndex.interval(prefixLen, prefixLen + n * (s + 1)), SDIndex.all())
                 .reshape(b, n, s + 1, d);
         SDVariable predicting = sd.concat(1,
                 body.get(SDIndex.all(), SDIndex.all(), SDIndex.interval(0, s), SDIndex.all()).reshape(b, sketchLen, d),
                 hidden.get(SDIndex.all(), SDIndex.interval(length - 1, length), SDIndex.all()));          // [B, T+1, D]
-        logits = SongBloomAr.classifier(m, c).forwardRows(predicting.reshape((long) b * (sketchLen + 1), d))
+        SDVariable logits = SongBloomAr.classifier(m, c).forwardRows(predicting.reshape((long) b * (sketchLen + 1), d))
                 .rename(m.pp("skeleton_classifier").key("ar_logit"));
-        h = body.get(SDIndex.all(), SDIndex.all(), SDIndex.point(s), SDIndex.all()).reshape((long) b * n, d).rename("h");
-        fixedFeed = Map.copyOf(rope.feed(tables, 0, length));
-        params = root.params();
+        SDVariable h = body.get(SDIndex.all(), SDIndex.all(), SDIndex.point(s), SDIndex.all()).reshape((long) b * n, d).rename("h");
+        return new Head(logits, h);
     }
 
     /**
@@ -171,19 +209,30 @@ public final class SongBloomArTraining {
      * @param latents  latent blocks {@code [B, N, S, latent]} or {@code [B, T, latent]} (frames × channels)
      */
     public Map<String, INDArray> feed(INDArray prefix, long[][] sketch, INDArray latents) {
+        Map<String, INDArray> f = new HashMap<>(fixedFeed);
+        f.putAll(frontFeed(config, batch, sketchLen, prefixLen, prefix, sketch, latents, this.latents.dataType()));
+        return f;
+    }
+
+    /**
+     * The placeholders of a {@link Front} ({@code prefix} when non-null, {@code x_sketch}, {@code x_latent_blocks}), checked: sketch
+     * {@code [B][T]} with codes and EOS only, latents {@code [B, T, latent]} (frames × channels) or {@code [B, N, S, latent]}.
+     */
+    public static Map<String, INDArray> frontFeed(SongBloomConfig c, int batch, int sketchLen, int prefixLen, INDArray prefix,
+                                                  long[][] sketch, INDArray latents, DataType dt) {
         if (sketch.length != batch || Arrays.stream(sketch).anyMatch(r -> r.length != sketchLen)) {
             throw new IllegalArgumentException("x_sketch must be [" + batch + "][" + sketchLen + "]");
         }
         long[] flat = Arrays.stream(sketch).flatMapToLong(Arrays::stream).toArray();
-        config.sketchVocabulary().requireTokens(flat, true);
-        if (latents.length() != (long) batch * sketchLen * config.latentDim()) {
-            throw new IllegalArgumentException("latents must hold [" + batch + ", " + sketchLen + ", " + config.latentDim() + "], got "
+        c.sketchVocabulary().requireTokens(flat, true);
+        if (latents.length() != (long) batch * sketchLen * c.latentDim()) {
+            throw new IllegalArgumentException("latents must hold [" + batch + ", " + sketchLen + ", " + c.latentDim() + "], got "
                     + Arrays.toString(latents.shape()));
         }
-        Map<String, INDArray> f = new HashMap<>(fixedFeed);
-        if (prefix != null) f.put(this.prefix.name(), prefix.castTo(this.prefix.dataType()).reshape(batch, prefixLen, config.dim()));
-        f.put(this.sketch.name(), Nd4j.createFromArray(flat).reshape(batch, sketchLen));
-        f.put(this.latents.name(), latents.castTo(this.latents.dataType()).dup('c').reshape((long) batch * blocks, config.blockConvIn()));
+        Map<String, INDArray> f = new HashMap<>();
+        if (prefix != null) f.put("prefix", prefix.castTo(dt).reshape(batch, prefixLen, c.dim()));
+        f.put("x_sketch", Nd4j.createFromArray(flat).reshape(batch, sketchLen));
+        f.put("x_latent_blocks", latents.castTo(dt).dup('c').reshape((long) batch * (sketchLen / c.blockSize()), c.blockConvIn()));
         return f;
     }
 
@@ -191,11 +240,15 @@ public final class SongBloomArTraining {
      * Upstream's {@code ar_target} rows for {@link #logits()}, {@code [B·(T+1)]}: {@code x_sketch} right-padded with EOS; positions
      * after {@code x_len} set to the ignore id {@link #ignoreId()} (so position {@code x_len} predicts EOS).
      */
-    public long[] targets(long[][] sketch, long[] xLen) {
+    public long[] targets(long[][] sketch, long[] xLen) { return targets(config, sketchLen, sketch, xLen); }
+
+    /** {@link #targets(long[][], long[])} for any batch of {@code sketchLen} tokens. */
+    public static long[] targets(SongBloomConfig c, int sketchLen, long[][] sketch, long[] xLen) {
         int t = sketchLen;
-        long[] out = new long[batch * (t + 1)];
-        for (int i = 0; i < batch; i++) {
-            for (int j = 0; j <= t; j++) out[i * (t + 1) + j] = j > xLen[i] ? ignoreId() : j < t ? sketch[i][j] : config.numPitch();
+        long ignore = c.numPitch() + 1L;
+        long[] out = new long[sketch.length * (t + 1)];
+        for (int i = 0; i < sketch.length; i++) {
+            for (int j = 0; j <= t; j++) out[i * (t + 1) + j] = j > xLen[i] ? ignore : j < t ? sketch[i][j] : c.numPitch();
         }
         return out;
     }
