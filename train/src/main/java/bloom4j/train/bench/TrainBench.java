@@ -131,8 +131,9 @@ public final class TrainBench {
         bloom4j.models.songbloom.LyricVocabulary vocab = bloom4j.models.songbloom.LyricVocabulary.released();
         var obj = bloom4j.train.songbloom.SongBloomObjective.build(c, dc, ParamSource.empty(),
                 LoadOptions.inference().initMissing(init).trainable(trained).adapters(lora, true), 1, frames,
-                bloom4j.train.songbloom.SongBloomObjective.Conditions.IN_GRAPH, vocab);
-        Trainer tr = new Trainer(obj.params(), obj.loss(), Trainer.Options.of(WarmupCosine.constant(1e-4)).clipNorm(1.0).guard(false)
+                bloom4j.train.songbloom.SongBloomObjective.Conditions.IN_GRAPH, vocab,
+                bloom4j.train.songbloom.SongBloomObjective.Layout.PER_LAYER);
+        Trainer tr = new Trainer(obj, Trainer.Options.of(WarmupCosine.constant(1e-4)).clipNorm(1.0).guard(false)
                 .average(true), lora, null);
         long trainable = tr.parameters().values().stream().mapToLong(INDArray::length).sum();
         SplittableRandom rng = new SplittableRandom(3);
@@ -149,7 +150,7 @@ public final class TrainBench {
         List<Trainer.MicroBatch> step = List.of(new Trainer.MicroBatch(obj.feed(batch, draws, 0.05), obj.rows()));
         log.printf(Locale.ROOT, "bench-train objective: AR %d x %d (%d heads) + DiT %d layers, %d codes; one song of %.0f s = %d frames,"
                         + " %d LLaMA positions (prompt %d + lyrics %d); LoRA r%d on q/v + lyric/sketch tables = %,d trainable; %d threads (%s)%n",
-                o.layers(), o.dim(), o.heads(), o.diffLayers(), o.pitch(), o.cropSeconds(), frames, obj.ar().length(), o.promptLen(),
+                o.layers(), o.dim(), o.heads(), o.diffLayers(), o.pitch(), o.cropSeconds(), frames, obj.length(), o.promptLen(),
                 o.lyricsLen(), o.rank(), trainable, o.threads(), ComputeThreads.describe());
         for (int i = 0; i < o.warmup(); i++) tr.step(step);
         double[] t = new double[o.steps()];
@@ -161,7 +162,7 @@ public final class TrainBench {
         Arrays.sort(t);
         double median = t[t.length / 2];
         long hwm = peakRssKb();
-        double d = o.dim(), f = 4.0 * o.dim(), rows = obj.ar().length(), nv = frames / (double) o.blockSize(), dl = dc.sequenceLength();
+        double d = o.dim(), f = 4.0 * o.dim(), rows = obj.length(), nv = frames / (double) o.blockSize(), dl = dc.sequenceLength();
         double fwd = o.layers() * (rows * 2 * (4 * d * d + 3 * d * f) + 4.0 * rows * rows * d)
                 + o.diffLayers() * (nv * dl * 2 * (4 * d * d + 3 * d * f) + nv * 4.0 * dl * dl * d);
         double gflop = fwd * 2 / 1e9;   // backward ≈ forward when only adapters and tables train (no frozen weight gradients)

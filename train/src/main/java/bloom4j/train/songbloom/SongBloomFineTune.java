@@ -218,7 +218,7 @@ public final class SongBloomFineTune {
             java.util.function.Predicate<String> trainable = k -> s.trainAll() ? !k.contains("rotary") : trainedKeys.contains(k)
                     || (s.trainSketchTables() && (sketchTables.contains(k) || k.startsWith("model.skeleton_classifier.")));
             obj = SongBloomObjective.build(c, dc, src, LoadOptions.inference().trainable(trainable).adapters(lora, true), s.batchSize(), frames,
-                    SongBloomObjective.Conditions.IN_GRAPH, vocab);
+                    SongBloomObjective.Conditions.IN_GRAPH, vocab, SongBloomObjective.Layout.PER_LAYER);
             lora.requireMatched();
         }
         List<String> ditAdapted = lora.layers().keySet().stream().filter(m -> m.startsWith("nar_dit.")).toList();
@@ -236,7 +236,7 @@ public final class SongBloomFineTune {
         Trainer.Options opts = Trainer.Options.of(schedule).clipNorm(1.0).seed(s.seed()).average(true)
                 .adam(AdamW.Settings.torchDefaults().weightDecay(0.01))
                 .decay(n -> !n.endsWith(".bias") && !n.contains("norm") && !n.equals(lyricTable) && !n.equals("model.skeleton_emb.weight"));
-        trainer = new Trainer(obj.params(), obj.loss(), opts, lora, log).report(obj.reported()).logSteps(false);
+        trainer = new Trainer(obj, opts, lora, log).report(obj.reported()).logSteps(false);
         if (s.lyricRows() == FineTuneSettings.LyricRows.JA && trainer.parameters().containsKey(lyricTable)) {
             float[] m = new float[vocab.size()];
             for (String sym : JAPANESE_ROWS) if (vocab.contains(sym)) m[vocab.id(sym)] = 1f;
@@ -452,14 +452,14 @@ public final class SongBloomFineTune {
             SongBloomObjective.Draws d = SongBloomObjective.Draws.sample(rng, batch.validBlocks(block), block, c.latentDim(), false);
             Map<String, INDArray> feed = new java.util.HashMap<>(obj.feed(batch, d, 0));
             feed.putAll(lora.noDropout(obj.rows()));
-            String lg = obj.ar().logits().name(), pr = obj.prediction().name();
-            Map<String, INDArray> out = obj.sd().output(feed, lg, pr);
+            String lg = obj.logits().name(), pr = obj.prediction().name();
+            Map<String, INDArray> out = obj.output(feed, lg, pr);
             float[][] logits = out.get(lg).castTo(DataType.FLOAT).toFloatMatrix();
             long[] y = obj.targets(batch);
             for (int i = 0; i < real; i++) {
                 for (int j = 0; j < t1; j++) {
                     long target = y[i * t1 + j];
-                    if (target == obj.ar().ignoreId()) continue;
+                    if (target == obj.ignoreId()) continue;
                     float[] z = logits[i * t1 + j];
                     double max = Double.NEGATIVE_INFINITY;
                     int arg = 0;

@@ -85,11 +85,12 @@ public final class SongBloomLoraStepParity implements ParityKind {
     private static Run build(TensorSource w, SongBloomConfig c, DitConfig dc, PeftAdapter adapter, int batch, int t, double wd) {
         LoraAdapters lora = LoraAdapters.load(adapter.config()).under("model").training(true);
         SongBloomObjective obj = SongBloomObjective.build(c, dc, adapter.over(ParamSource.of(w), "model"),
-                LoadOptions.inference().adapters(lora, true), batch, t, SongBloomObjective.Conditions.GIVEN, LyricVocabulary.released());
+                LoadOptions.inference().adapters(lora, true), batch, t, SongBloomObjective.Conditions.GIVEN, LyricVocabulary.released(),
+                SongBloomObjective.Layout.PER_LAYER);
         lora.requireMatched();
         Trainer.Options o = Trainer.Options.of(WarmupCosine.constant(1)).adam(AdamW.Settings.torchDefaults().weightDecay(wd)).clipNorm(1.0)
                 .average(true).decay(n -> true);   // the fixture decays every adapter tensor (torch.optim.AdamW over them alone)
-        Trainer tr = new Trainer(obj.params(), obj.loss(), o, lora, null).report(obj.reported());
+        Trainer tr = new Trainer(obj, o, lora, null).report(obj.reported());
         return new Run(obj, lora, tr);
     }
 
@@ -104,10 +105,10 @@ public final class SongBloomLoraStepParity implements ParityKind {
         Run run = build(w, c, dc, a0, batch.size(), t, wd);
         Map<String, INDArray> feed = run.objective().feed(batch, draws, hDropout);
         SongBloomObjective obj = run.objective();
-        Map<String, INDArray> out = obj.sd().output(new java.util.HashMap<>(feed), obj.ar().logits().name(), obj.prediction().name(),
+        Map<String, INDArray> out = obj.output(new java.util.HashMap<>(feed), obj.logits().name(), obj.prediction().name(),
                 obj.ditH().name());
         int t1 = t + 1;
-        compare(f, report, name + ".ar_logit", out.get(obj.ar().logits().name()).reshape(batch.size(), t1, c.sketchVocabulary().classes()));
+        compare(f, report, name + ".ar_logit", out.get(obj.logits().name()).reshape(batch.size(), t1, c.sketchVocabulary().classes()));
         compare(f, report, name + ".nar_pred", out.get(obj.prediction().name()));
         compare(f, report, name + ".nar_in_h", out.get(obj.ditH().name()));
 

@@ -8,7 +8,15 @@ import bloom4j.models.songbloom.SongBloomConfig;
 import bloom4j.models.songbloom.TokenizedLyrics;
 import bloom4j.models.songbloom.dit.DitConfig;
 import bloom4j.models.songbloom.dit.LocalDit;
+import bloom4j.models.llama.LlamaConfig;
+import bloom4j.models.llama.LlamaDecoder;
+import bloom4j.nn.AttentionContext;
+import bloom4j.nn.AttentionMask;
 import bloom4j.nn.Graphs;
+import bloom4j.nn.RotaryEmbedding;
+import bloom4j.nn.SeqShape;
+import bloom4j.nn.TrainableReport;
+import bloom4j.train.Differentiable;
 import bloom4j.nn.LoadOptions;
 import bloom4j.nn.ParamSource;
 import bloom4j.nn.Params;
@@ -16,6 +24,8 @@ import bloom4j.nn.Scope;
 import bloom4j.train.CrossEntropy;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -23,6 +33,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -46,34 +57,70 @@ import java.util.SplittableRandom;
  * <p>The conditions are either computed in the graph (the lyric embedding from token ids, trainable rows possible; the prompt rows
  * as an input, the VAE being frozen) or given whole as the prefix {@code [B, prompt + lyrics, D]} (parity with recorded tensors).
  * Random draws are an argument ({@link Draws}), so that a step is a pure function of its inputs and a resumed run draws the same.
+ *
+ * <p><b>Layout.</b> {@link Layout#ONE_GRAPH} builds everything in one SameDiff graph, which keeps every activation of every layer
+ * for the backward pass: at the released size (36 × 1536) a 10 s crop already needs more than 22 GB. {@link Layout#PER_LAYER} builds
+ * the input side (conditions, embeddings, BOS, {@code block_conv}), each LLaMA layer and the output side (final norm, classifier,
+ * DiT, losses) as graphs of their own and runs the backward pass layer by layer: the forward pass keeps only each layer's input
+ * rows, and the backward pass recomputes one layer at a time (gradient checkpointing per layer, as {@code torch.utils.checkpoint}
+ * would), seeding it with the gradient of the layer above ({@code loss_i = Σ y_i ⊙ g_{i+1}}). The ops are the same, so the two
+ * layouts agree to float rounding (tested); only one layer's activations are alive at a time.
  */
-public final class SongBloomObjective {
+public final class SongBloomObjective implements Differentiable {
     /** Weight of the flow term (λ). */
     public static final double FLOW_WEIGHT = 0.1;
 
     /** Where the condition prefix comes from. */
     public enum Conditions { IN_GRAPH, GIVEN }
 
+    /** One graph, or one graph per LLaMA layer with recomputation in the backward pass (see the class comment). */
+    public enum Layout { ONE_GRAPH, PER_LAYER }
+
     private final SongBloomConfig config;
     private final DitConfig dit;
-    private final SongBloomArTraining ar;
+    private final Layout layout;
+    private final int batch, sketchLen, blocks, length;
     private final LyricConditionGraph lyrics;        // null when GIVEN
     private final SDVariable prompt;                 // [B, Pp, D] placeholder when IN_GRAPH
     private final SDVariable hSelect, sSelect, xT, t, history, target;
+    private final SDVariable logits;                 // [B·(T+1), P+1]
     private final SDVariable prediction;             // [Nv, S, latent]
     private final SDVariable ditH;                   // [Nv, D]
     private final SDVariable ditS;                   // [Nv, S, D]
     private final CrossEntropy ce;
     private final SDVariable flowLoss, loss;
-    private final Params params;
+    private final Map<String, INDArray> fixedFeed = new HashMap<>();
+    private final List<Params> allParams = new ArrayList<>();
+    private final Map<String, INDArray> trainable = new LinkedHashMap<>();
+    // PER_LAYER: the input side, the layers, the output side
+    private final Segment front;
+    private final List<Segment> layers = new ArrayList<>();
+    private final Segment headSeg;
+    private final SDVariable frontSeq, frontEmb;     // outputs of the input side
+    private final SDVariable headIn, headEmb;        // inputs of the output side
 
-    private SongBloomObjective(SongBloomConfig c, DitConfig dc, Scope root, int batch, int sketchLen, Conditions conditions,
-                               LyricVocabulary vocab) {
+    /** One graph of the PER_LAYER layout: input and output rows, the gradient placeholder(s) of its seeding loss. */
+    private record Segment(SameDiff sd, Params params, SDVariable in, SDVariable out, SDVariable gradOut, SDVariable seedLoss,
+                           List<String> trainable) { }
+
+    private SongBloomObjective(SongBloomConfig c, DitConfig dc, ParamSource source, LoadOptions options, int batch, int sketchLen,
+                               Conditions conditions, LyricVocabulary vocab, Layout layout) {
         this.config = c;
         this.dit = dc;
+        this.layout = layout;
+        this.batch = batch;
+        this.sketchLen = sketchLen;
+        this.blocks = sketchLen / c.blockSize();
+        int pl = c.prefixLength();
+        this.length = SongBloomArTraining.positions(c, pl, sketchLen);
+        int d = c.dim(), s = c.blockSize();
+        LlamaConfig lc = c.llama();
+        RotaryEmbedding rope = lc.rope();
+
+        // The input side.
+        Scope root = Scope.root(Graphs.create(), source, options);
         SameDiff sd = root.sd();
         DataType dt = root.dtype();
-        int d = c.dim(), s = c.blockSize(), lat = c.latentDim();
         SDVariable prefix = null;
         if (conditions == Conditions.IN_GRAPH) {
             prompt = sd.placeHolder("prompt_condition", dt, batch, c.promptMaxLen(), d);
@@ -84,45 +131,118 @@ public final class SongBloomObjective {
             prompt = null;
             lyrics = null;
         }
-        ar = SongBloomArTraining.build(c, root, batch, c.prefixLength(), sketchLen, prefix);
-        long blocks = (long) batch * ar.blocks();
-        hSelect = sd.placeHolder("flow.h_select", dt, -1, blocks);
-        sSelect = sd.placeHolder("flow.s_select", dt, -1, blocks);
-        xT = sd.placeHolder("flow.x_t", dt, -1, s, lat);
-        t = sd.placeHolder("flow.t", dt, -1);
-        history = sd.placeHolder("flow.history", dt, -1, s, lat);
-        target = sd.placeHolder("flow.target", dt, -1, s, lat);
-        SDVariable h = sd.mmul(hSelect, ar.h()).rename("flow.h");                                       // [Nv, D]
-        ditH = h;
-        SDVariable sEmb = sd.mmul(sSelect, ar.blockEmbeddings().reshape(blocks, (long) s * d)).reshape(-1, s, d).rename("flow.s");
-        ditS = sEmb;
-        LocalDit net = LocalDit.build(root.pp("model"), dc, new LocalDit.Inputs(xT, t, h, sEmb, history));
-        prediction = net.output();
-        ce = CrossEntropy.build(ar.logits(), c.sketchVocabulary().classes(), "ar_loss");
+        SongBloomArTraining.Front f = SongBloomArTraining.front(c, root, batch, pl, sketchLen, prefix);
+        SDVariable seqRows = f.sequence().reshape((long) batch * length, d);
+        INDArray mask = AttentionMask.causal(length, 0, dt);
+        SDVariable hiddenRows, emb;
+        Scope headRoot;
+        if (layout == Layout.ONE_GRAPH) {
+            RotaryEmbedding.Tables tables = rope.placeholders(sd, "rope", dt);
+            AttentionContext ctx = AttentionContext.of(SeqShape.fixed(sd, batch, length), tables, sd.constant("causal_mask", mask));
+            fixedFeed.putAll(rope.feed(tables, 0, length));
+            hiddenRows = seqRows;
+            for (int i = 0; i < lc.numHiddenLayers(); i++) {
+                hiddenRows = LlamaDecoder.layer(root.pp("model").pp("ar_transformer"), lc, i).forward(hiddenRows, ctx, null);
+            }
+            emb = f.blockEmbeddings();
+            headRoot = root;
+            front = null;
+            frontSeq = frontEmb = headIn = headEmb = null;
+            allParams.add(root.params());
+        } else {
+            frontSeq = seqRows;
+            frontEmb = f.blockEmbeddings();
+            SDVariable gSeq = sd.placeHolder("grad.sequence", dt, (long) batch * length, d);
+            SDVariable gEmb = sd.placeHolder("grad.block_embeddings", dt, (long) batch * blocks, s, d);
+            SDVariable seed = frontSeq.mul(gSeq).sum().add(frontEmb.mul(gEmb).sum()).rename("seed_loss");
+            front = segment(root.params(), null, frontSeq, null, seed);
+            allParams.add(root.params());
+            fixedFeed.put("causal_mask", mask);
+            for (int i = 0; i < lc.numHiddenLayers(); i++) {
+                Scope r = Scope.root(Graphs.create(), source, options);
+                SameDiff ls = r.sd();
+                SDVariable x = ls.placeHolder("layer.in", dt, (long) batch * length, d);
+                RotaryEmbedding.Tables tables = rope.placeholders(ls, "rope", dt);
+                AttentionContext ctx = AttentionContext.of(SeqShape.fixed(ls, batch, length), tables,
+                        ls.placeHolder("causal_mask", dt, length, length));
+                if (i == 0) fixedFeed.putAll(rope.feed(tables, 0, length));
+                SDVariable y = LlamaDecoder.layer(r.pp("model").pp("ar_transformer"), lc, i).forward(x, ctx, null);
+                SDVariable g = ls.placeHolder("layer.grad", dt, (long) batch * length, d);
+                layers.add(segment(r.params(), x, y, g, y.mul(g).sum().rename("seed_loss"), x.name()));
+                allParams.add(r.params());
+            }
+            headRoot = Scope.root(Graphs.create(), source, options);
+            SameDiff hs = headRoot.sd();
+            headIn = hs.placeHolder("head.in", dt, (long) batch * length, d);
+            headEmb = hs.placeHolder("head.block_embeddings", dt, (long) batch * blocks, s, d);
+            hiddenRows = headIn;
+            emb = headEmb;
+        }
+
+        // The output side: final norm, classifier and h, the DiT over the selected blocks, the losses.
+        SameDiff hsd = headRoot.sd();
+        SDVariable hidden = LlamaDecoder.finalNorm(headRoot.pp("model").pp("ar_transformer"), lc).forwardRows(hiddenRows)
+                .reshape(batch, length, d);
+        SongBloomArTraining.Head head = SongBloomArTraining.head(c, headRoot, hidden, batch, pl, sketchLen);
+        logits = head.logits();
+        long all = (long) batch * blocks;
+        hSelect = hsd.placeHolder("flow.h_select", dt, -1, all);
+        sSelect = hsd.placeHolder("flow.s_select", dt, -1, all);
+        xT = hsd.placeHolder("flow.x_t", dt, -1, s, c.latentDim());
+        t = hsd.placeHolder("flow.t", dt, -1);
+        history = hsd.placeHolder("flow.history", dt, -1, s, c.latentDim());
+        target = hsd.placeHolder("flow.target", dt, -1, s, c.latentDim());
+        ditH = hsd.mmul(hSelect, head.h()).rename("flow.h");                                             // [Nv, D]
+        ditS = hsd.mmul(sSelect, emb.reshape(all, (long) s * d)).reshape(-1, s, d).rename("flow.s");
+        prediction = LocalDit.build(headRoot.pp("model"), dc, new LocalDit.Inputs(xT, t, ditH, ditS, history)).output();
+        ce = CrossEntropy.build(logits, c.sketchVocabulary().classes(), "ar_loss");
         SDVariable diff = prediction.sub(target);
         flowLoss = diff.mul(diff).mean().rename("flow_loss");
         loss = ce.loss().add(flowLoss.mul(FLOW_WEIGHT)).rename("loss");
-        params = root.params();
+        if (layout == Layout.PER_LAYER) {
+            headSeg = segment(headRoot.params(), headIn, null, null, loss, headIn.name(), headEmb.name());
+            allParams.add(headRoot.params());
+        } else {
+            headSeg = null;
+            hsd.setLossVariables(loss.name());
+            Differentiable.quietly(hsd::createGradFunction);
+        }
+        for (Params p : allParams) for (SDVariable v : p.trainable()) trainable.put(v.name(), v.getArr());
+    }
+
+    private static Segment segment(Params p, SDVariable in, SDVariable out, SDVariable gradOut, SDVariable seedLoss, String... inputs) {
+        SameDiff sd = p.sd();
+        List<String> names = new ArrayList<>();
+        for (SDVariable v : p.trainable()) names.add(v.name());
+        sd.setLossVariables(seedLoss.name());
+        if (!names.isEmpty() || inputs.length > 0) Differentiable.quietly(() -> sd.createGradFunction(inputs));
+        return new Segment(sd, p, in, out, gradOut, seedLoss, names);
     }
 
     /**
      * Builds the objective for {@code batch} rows of {@code sketchLen} frames (a multiple of the block size) over {@code source}
-     * under {@code options} (adapters, trainability); {@code vocab} is the lyric vocabulary (used when the conditions are in the graph).
+     * under {@code options} (adapters, trainability), in one graph; {@code vocab} is the lyric vocabulary (used when the conditions
+     * are in the graph).
      */
     public static SongBloomObjective build(SongBloomConfig c, DitConfig dc, ParamSource source, LoadOptions options, int batch,
                                            int sketchLen, Conditions conditions, LyricVocabulary vocab) {
-        return new SongBloomObjective(c, dc, Scope.root(Graphs.create(), source, options), batch, sketchLen, conditions, vocab);
+        return build(c, dc, source, options, batch, sketchLen, conditions, vocab, Layout.ONE_GRAPH);
+    }
+
+    /** {@link #build(SongBloomConfig, DitConfig, ParamSource, LoadOptions, int, int, Conditions, LyricVocabulary)} in {@code layout}. */
+    public static SongBloomObjective build(SongBloomConfig c, DitConfig dc, ParamSource source, LoadOptions options, int batch,
+                                           int sketchLen, Conditions conditions, LyricVocabulary vocab, Layout layout) {
+        return new SongBloomObjective(c, dc, source, options, batch, sketchLen, conditions, vocab, layout);
     }
 
     public SongBloomConfig config() { return config; }
 
     public DitConfig ditConfig() { return dit; }
 
-    public SongBloomArTraining ar() { return ar; }
+    public Layout layout() { return layout; }
 
+    /** The graph of the output side (ONE_GRAPH: the only one), where the loss, logits and DiT live. */
     public SameDiff sd() { return loss.getSameDiff(); }
-
-    public Params params() { return params; }
 
     /** The scalar to minimise, {@code ar_loss + 0.1·flow_loss}. */
     public SDVariable loss() { return loss; }
@@ -130,6 +250,9 @@ public final class SongBloomObjective {
     public SDVariable arLoss() { return ce.loss(); }
 
     public SDVariable flowLoss() { return flowLoss; }
+
+    /** {@code ar_logit} rows {@code [B·(T+1), P+1]}. */
+    public SDVariable logits() { return logits; }
 
     /** DiT v prediction of every valid block {@code [Nv, S, latent]}. */
     public SDVariable prediction() { return prediction; }
@@ -143,8 +266,119 @@ public final class SongBloomObjective {
     /** The lyric graph (null when the conditions are given). */
     public LyricConditionGraph lyricGraph() { return lyrics; }
 
+    public int batch() { return batch; }
+
+    public int sketchLength() { return sketchLen; }
+
+    /** Positions the LLaMA sees per row. */
+    public int length() { return length; }
+
+    /** The class id of ignored targets, P + 1. */
+    public long ignoreId() { return config.numPitch() + 1L; }
+
     /** Rows the adapted LLaMA linears see per call, for adapter dropout masks. */
-    public long rows() { return ar.rows(); }
+    public long rows() { return (long) batch * length; }
+
+    /** The parameters of every graph built (for load reports). */
+    public List<Params> params() { return List.copyOf(allParams); }
+
+    // ---------------------------------------------------------------------------------------------------------------------------
+    // Running: outputs, and loss + gradients (Differentiable)
+
+    /** The named outputs of the output side for a feed (eval: no gradients). */
+    public Map<String, INDArray> output(Map<String, INDArray> feed, String... names) {
+        if (layout == Layout.ONE_GRAPH) return sd().output(only(sd(), feed), names);
+        Map<String, INDArray> f = new HashMap<>(only(headSeg.sd(), feed));
+        INDArray[] fwd = forward(feed, null);
+        f.put(headIn.name(), fwd[0]);
+        f.put(headEmb.name(), fwd[1]);
+        return headSeg.sd().output(f, names);
+    }
+
+    /** PER_LAYER forward: the last layer's output and the block embeddings; each layer's input is kept in {@code inputs} if given. */
+    private INDArray[] forward(Map<String, INDArray> feed, List<INDArray> inputs) {
+        Map<String, INDArray> fo = front.sd().output(only(front.sd(), feed), frontSeq.name(), frontEmb.name());
+        INDArray x = fo.get(frontSeq.name());
+        for (Segment l : layers) {
+            if (inputs != null) inputs.add(x);
+            Map<String, INDArray> lf = new HashMap<>(only(l.sd(), feed));
+            lf.put(l.in().name(), x);
+            x = l.sd().output(lf, l.out().name()).get(l.out().name());
+        }
+        return new INDArray[] {x, fo.get(frontEmb.name())};
+    }
+
+    @Override public Map<String, INDArray> parameters() { return java.util.Collections.unmodifiableMap(trainable); }
+
+    @Override public Evaluation evaluate(Map<String, INDArray> feed, List<String> reported) {
+        List<String> outputs = new ArrayList<>();
+        outputs.add(loss.name());
+        outputs.addAll(reported);
+        Map<String, INDArray> grads = new HashMap<>();
+        Map<String, INDArray> outs;
+        if (layout == Layout.ONE_GRAPH) {
+            OutAndGrad og = sd().calculateGradientsAndOutputs(only(sd(), feed), outputs, new ArrayList<>(trainable.keySet()));
+            outs = og.getOutputs();
+            grads.putAll(og.getGradients());
+        } else {
+            List<INDArray> inputs = new ArrayList<>();
+            INDArray[] fwd = forward(feed, inputs);
+            Map<String, INDArray> hf = new HashMap<>(only(headSeg.sd(), feed));
+            hf.put(headIn.name(), fwd[0]);
+            hf.put(headEmb.name(), fwd[1]);
+            List<String> wrt = new ArrayList<>(headSeg.trainable());
+            wrt.add(headIn.name());
+            wrt.add(headEmb.name());
+            OutAndGrad og = headSeg.sd().calculateGradientsAndOutputs(hf, outputs, wrt);
+            outs = og.getOutputs();
+            for (String n : headSeg.trainable()) putIfPresent(grads, n, og.getGradients().get(n));
+            INDArray g = og.getGradients().get(headIn.name()), gEmb = og.getGradients().get(headEmb.name());
+            for (int i = layers.size() - 1; i >= 0; i--) {
+                Segment l = layers.get(i);
+                Map<String, INDArray> lf = new HashMap<>(only(l.sd(), feed));
+                lf.put(l.in().name(), inputs.get(i));
+                lf.put(l.gradOut().name(), g);
+                List<String> lw = new ArrayList<>(l.trainable());
+                lw.add(l.in().name());
+                Map<String, INDArray> lg = l.sd().calculateGradients(lf, lw);
+                for (String n : l.trainable()) putIfPresent(grads, n, lg.get(n));
+                g = lg.get(l.in().name());
+            }
+            if (!front.trainable().isEmpty()) {
+                Map<String, INDArray> ff = new HashMap<>(only(front.sd(), feed));
+                ff.put("grad.sequence", g);
+                ff.put("grad.block_embeddings", gEmb);
+                Map<String, INDArray> fg = front.sd().calculateGradients(ff, front.trainable());
+                for (String n : front.trainable()) putIfPresent(grads, n, fg.get(n));
+            }
+        }
+        Map<String, Double> r = new LinkedHashMap<>();
+        for (String n : reported) r.put(n, outs.get(n).getDouble(0));
+        return new Evaluation(outs.get(loss.name()).getDouble(0), r, grads);
+    }
+
+    private static void putIfPresent(Map<String, INDArray> m, String k, INDArray v) {
+        if (v != null) m.put(k, v);
+    }
+
+    /** The entries of {@code feed} that are placeholders of {@code sd} (each graph takes only its own). */
+    private static Map<String, INDArray> only(SameDiff sd, Map<String, INDArray> feed) {
+        Map<String, INDArray> out = new HashMap<>();
+        for (SDVariable v : sd.variables()) {
+            if (v.getVariableType() == VariableType.PLACEHOLDER && feed.containsKey(v.name())) out.put(v.name(), feed.get(v.name()));
+        }
+        return out;
+    }
+
+    @Override public String trainableTable() {
+        StringBuilder sb = new StringBuilder();
+        for (Params p : allParams) {
+            if (!p.trainable().isEmpty()) sb.append(TrainableReport.of(p).table());
+        }
+        return sb.toString();
+    }
+
+    @Override public String description() { return allParams.get(0).source().description(); }
 
     /**
      * One batch. {@code latents} are frames × channels {@code [B, T, latent]} (zeros after {@code xLen}); {@code sketch} EOS-padded
@@ -188,10 +422,10 @@ public final class SongBloomObjective {
 
     /** The targets of {@code ar_logit}: {@link SongBloomArTraining#targets}, with the EOS target ignored for rows that are crops. */
     public long[] targets(Batch b) {
-        long[] y = ar.targets(b.sketch(), b.xLen());
-        int t1 = ar.sketchLength() + 1;
+        long[] y = SongBloomArTraining.targets(config, sketchLen, b.sketch(), b.xLen());
+        int t1 = sketchLen + 1;
         for (int i = 0; i < b.size(); i++) {
-            if (b.endsAtSongEnd() != null && !b.endsAtSongEnd()[i]) y[i * t1 + Math.toIntExact(b.xLen()[i])] = ar.ignoreId();
+            if (b.endsAtSongEnd() != null && !b.endsAtSongEnd()[i]) y[i * t1 + Math.toIntExact(b.xLen()[i])] = ignoreId();
         }
         return y;
     }
@@ -207,7 +441,7 @@ public final class SongBloomObjective {
             throw new IllegalArgumentException("draws for " + draws.z().length + " blocks, the batch has " + nv + " valid blocks");
         }
         float[] lat3 = b.latents().castTo(DataType.FLOAT).dup('c').reshape(-1).toFloatVector();   // [B, T, latent]
-        int t = ar.sketchLength();
+        int t = sketchLen;
         float[] tt = new float[nv], xt = new float[nv * blockLen], v = new float[nv * blockLen], hist = new float[nv * blockLen];
         int j = 0;
         for (int row = 0; row < b.size(); row++) {
@@ -234,33 +468,35 @@ public final class SongBloomObjective {
      * by this batch's own valid targets (a micro-batch is a mean of its own, as Lightning's accumulation has it).
      */
     public Map<String, INDArray> feed(Batch b, Draws draws, double hDropout) {
-        if (b.size() != ar.batch()) throw new IllegalArgumentException("the graph takes batches of " + ar.batch() + ", got " + b.size());
+        if (b.size() != batch) throw new IllegalArgumentException("the graph takes batches of " + batch + ", got " + b.size());
         int s = config.blockSize(), lat = config.latentDim();
-        Map<String, INDArray> f = new HashMap<>(ar.feed(lyrics == null ? b.prefix() : null, b.sketch(), b.latents()));
+        DataType dt = xT.dataType();
+        Map<String, INDArray> f = new HashMap<>(fixedFeed);
+        f.putAll(SongBloomArTraining.frontFeed(config, batch, sketchLen, config.prefixLength(), lyrics == null ? b.prefix() : null,
+                b.sketch(), b.latents(), dt));
         if (lyrics != null) {
             f.put(prompt.name(), b.promptCondition().castTo(prompt.dataType()).reshape(prompt.getShape()));
             f.putAll(lyrics.feed(b.lyrics()));
         }
         long[] y = targets(b);
-        f.putAll(ce.feed(y, ar.ignoreId(), CrossEntropy.countValid(y, ar.ignoreId())));
+        f.putAll(ce.feed(y, ignoreId(), CrossEntropy.countValid(y, ignoreId())));
         FlowInputs in = flowInputs(b, draws);
         int nv = in.t().length;
-        long blocks = (long) b.size() * ar.blocks();
-        float[] hs = new float[Math.toIntExact(nv * blocks)], ss = new float[hs.length];
+        long all = (long) b.size() * blocks;
+        float[] hs = new float[Math.toIntExact(nv * all)], ss = new float[hs.length];
         int j = 0;
         for (int row = 0; row < b.size(); row++) {
             int n = Math.toIntExact(b.xLen()[row] / s);
             for (int blk = 0; blk < n; blk++, j++) {
-                int col = row * ar.blocks() + blk;
+                int col = row * blocks + blk;
                 boolean dropH = draws.hUniform() != null && draws.hUniform()[j] < hDropout;
                 boolean dropS = draws.sUniform() != null && draws.sUniform()[j] < hDropout;
-                hs[Math.toIntExact(j * blocks + col)] = dropH ? 0f : 1f;
-                ss[Math.toIntExact(j * blocks + col)] = dropS ? 0f : 1f;
+                hs[Math.toIntExact(j * all + col)] = dropH ? 0f : 1f;
+                ss[Math.toIntExact(j * all + col)] = dropS ? 0f : 1f;
             }
         }
-        DataType dt = xT.dataType();
-        f.put(hSelect.name(), Nd4j.create(hs, new long[] {nv, blocks}, 'c').castTo(dt));
-        f.put(sSelect.name(), Nd4j.create(ss, new long[] {nv, blocks}, 'c').castTo(dt));
+        f.put(hSelect.name(), Nd4j.create(hs, new long[] {nv, all}, 'c').castTo(dt));
+        f.put(sSelect.name(), Nd4j.create(ss, new long[] {nv, all}, 'c').castTo(dt));
         f.put(xT.name(), Nd4j.create(in.xT(), new long[] {nv, s, lat}, 'c').castTo(dt));
         f.put(t.name(), Nd4j.create(in.t(), new long[] {nv}, 'c').castTo(dt));
         f.put(history.name(), Nd4j.create(in.history(), new long[] {nv, s, lat}, 'c').castTo(dt));
@@ -270,16 +506,16 @@ public final class SongBloomObjective {
 
     /** Checks a batch's shapes against the graph, naming what differs. */
     public void check(Batch b) {
-        if (b.size() != ar.batch()) throw new IllegalArgumentException("batch of " + b.size() + " rows, the graph takes " + ar.batch());
+        if (b.size() != batch) throw new IllegalArgumentException("batch of " + b.size() + " rows, the graph takes " + batch);
         for (int i = 0; i < b.size(); i++) {
             long l = b.xLen()[i];
-            if (l <= 0 || l % config.blockSize() != 0 || l > ar.sketchLength()) {
+            if (l <= 0 || l % config.blockSize() != 0 || l > sketchLen) {
                 throw new IllegalArgumentException("row " + i + ": x_len " + l + " must be a positive multiple of the block size "
-                        + config.blockSize() + " and at most " + ar.sketchLength());
+                        + config.blockSize() + " and at most " + sketchLen);
             }
         }
-        if (!Arrays.equals(b.latents().shape(), new long[] {b.size(), ar.sketchLength(), config.latentDim()})) {
-            throw new IllegalArgumentException("latents must be [" + b.size() + ", " + ar.sketchLength() + ", " + config.latentDim()
+        if (!Arrays.equals(b.latents().shape(), new long[] {b.size(), sketchLen, config.latentDim()})) {
+            throw new IllegalArgumentException("latents must be [" + b.size() + ", " + sketchLen + ", " + config.latentDim()
                     + "] (frames × channels), got " + Arrays.toString(b.latents().shape()));
         }
     }

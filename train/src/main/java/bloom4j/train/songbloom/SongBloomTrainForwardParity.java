@@ -39,7 +39,7 @@ public final class SongBloomTrainForwardParity implements ParityKind {
             INDArray sketch = f.tensor("x_sketch");
             int b = Math.toIntExact(sketch.size(0)), t = Math.toIntExact(sketch.size(1));
             SongBloomObjective obj = SongBloomObjective.build(c, dc, ParamSource.of(w), LoadOptions.inference(), b, t,
-                    SongBloomObjective.Conditions.GIVEN, LyricVocabulary.released());
+                    SongBloomObjective.Conditions.GIVEN, LyricVocabulary.released(), SongBloomObjective.Layout.PER_LAYER);
             SongBloomObjective.Batch batch = batch(f, c);
             double hDropout = f.config().path("MVSA_DiTAR").path("h_dropout").asDouble(Double.NaN);
             compare(f, report, obj, batch, "", new SongBloomObjective.Draws(null, null, floats(f, "rng_0_randn"),
@@ -72,11 +72,11 @@ public final class SongBloomTrainForwardParity implements ParityKind {
     private static void compare(Fixture f, ParityReport report, SongBloomObjective obj, SongBloomObjective.Batch batch, String prefix,
                                 SongBloomObjective.Draws draws, double hDropout) throws java.io.IOException {
         Map<String, INDArray> feed = obj.feed(batch, draws, hDropout);
-        String logits = obj.ar().logits().name();
-        Map<String, INDArray> out = obj.sd().output(feed, logits, obj.prediction().name(), obj.ditH().name(), obj.ditS().name(),
+        String logits = obj.logits().name();
+        Map<String, INDArray> out = obj.output(feed, logits, obj.prediction().name(), obj.ditH().name(), obj.ditS().name(),
                 obj.arLoss().name(), obj.flowLoss().name());
         SongBloomConfig c = obj.config();
-        int b = batch.size(), t1 = obj.ar().sketchLength() + 1;
+        int b = batch.size(), t1 = obj.sketchLength() + 1;
         report.compare(prefix + "ar_logit", out.get(logits).reshape(b, t1, c.sketchVocabulary().classes()), f.tensor(prefix + "ar_logit"));
         long[] y = obj.targets(batch);
         report.check(prefix + "ar_target", Arrays.equals(y, f.tensor(prefix + "ar_target").reshape(-1).toLongVector()),
