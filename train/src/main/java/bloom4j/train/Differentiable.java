@@ -31,6 +31,12 @@ public interface Differentiable {
     /** What {@link #evaluate} gives; a gradient missing from the map means the parameter is not connected to the loss. */
     record Evaluation(double loss, Map<String, Double> reported, Map<String, INDArray> gradients) { }
 
+    /**
+     * Whether the gradient arrays {@link #evaluate} returns belong to the caller, who may close them once used (freeing their native
+     * memory at once instead of when the garbage collector gets to them). False for arrays a SameDiff session may still hold.
+     */
+    default boolean ownsResults() { return false; }
+
     /** The trainable set as a table (names, shapes, counts, PEFT's summary line), printed when training starts. */
     String trainableTable();
 

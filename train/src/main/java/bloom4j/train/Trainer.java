@@ -178,8 +178,12 @@ public final class Trainer {
                 INDArray g = ev.gradients().get(n);
                 if (g == null) continue;   // not connected: the guard names it
                 INDArray acc = sum.get(n);
-                if (acc == null) sum.put(n, g.dup());
-                else acc.addi(g);
+                if (acc == null) {
+                    sum.put(n, model.ownsResults() ? g : g.dup());
+                } else {
+                    acc.addi(g);
+                    if (model.ownsResults()) g.close();
+                }
             }
         }
         if (options.average() && micro.size() > 1) {

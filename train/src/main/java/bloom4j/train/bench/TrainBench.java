@@ -152,7 +152,12 @@ public final class TrainBench {
                         + " %d LLaMA positions (prompt %d + lyrics %d); LoRA r%d on q/v + lyric/sketch tables = %,d trainable; %d threads (%s)%n",
                 o.layers(), o.dim(), o.heads(), o.diffLayers(), o.pitch(), o.cropSeconds(), frames, obj.length(), o.promptLen(),
                 o.lyricsLen(), o.rank(), trainable, o.threads(), ComputeThreads.describe());
-        for (int i = 0; i < o.warmup(); i++) tr.step(step);
+        log.printf(Locale.ROOT, "built: RSS %.2f GB (peak %.2f)%n", rssKb("VmRSS") / 1048576.0, peakRssKb() / 1048576.0);
+        for (int i = 0; i < o.warmup(); i++) {
+            tr.step(step);
+            if (System.getenv("BLOOM4J_BENCH_GC") != null) System.gc();
+            log.printf(Locale.ROOT, "warm-up step %d: RSS %.2f GB (peak %.2f)%n", i + 1, rssKb("VmRSS") / 1048576.0, peakRssKb() / 1048576.0);
+        }
         double[] t = new double[o.steps()];
         for (int i = 0; i < o.steps(); i++) {
             long t0 = System.nanoTime();
@@ -173,10 +178,13 @@ public final class TrainBench {
     }
 
     /** The process's peak resident set (VmHWM, kB) from /proc/self/status; -1 where there is none. */
-    static long peakRssKb() {
+    static long peakRssKb() { return rssKb("VmHWM"); }
+
+    /** A /proc/self/status memory line (kB), e.g. VmRSS (now) or VmHWM (peak); -1 where there is none. */
+    static long rssKb(String field) {
         try {
             for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
-                if (l.startsWith("VmHWM:")) return Long.parseLong(l.replaceAll("[^0-9]", ""));
+                if (l.startsWith(field + ":")) return Long.parseLong(l.replaceAll("[^0-9]", ""));
             }
         } catch (java.io.IOException | NumberFormatException e) {
             return -1;

@@ -292,23 +292,30 @@ public final class SongBloomObjective implements Differentiable {
         INDArray[] fwd = forward(feed, null);
         f.put(headIn.name(), fwd[0]);
         f.put(headEmb.name(), fwd[1]);
-        return headSeg.sd().output(f, names);
+        Map<String, INDArray> out = detached(headSeg.sd().output(f, names));
+        Graphs.releaseWorkingMemory(headSeg.sd());
+        return out;
     }
 
     /** PER_LAYER forward: the last layer's output and the block embeddings; each layer's input is kept in {@code inputs} if given. */
     private INDArray[] forward(Map<String, INDArray> feed, List<INDArray> inputs) {
-        Map<String, INDArray> fo = front.sd().output(only(front.sd(), feed), frontSeq.name(), frontEmb.name());
+        Map<String, INDArray> fo = detached(front.sd().output(only(front.sd(), feed), frontSeq.name(), frontEmb.name()));
+        Graphs.releaseWorkingMemory(front.sd());
         INDArray x = fo.get(frontSeq.name());
         for (Segment l : layers) {
             if (inputs != null) inputs.add(x);
             Map<String, INDArray> lf = new HashMap<>(only(l.sd(), feed));
             lf.put(l.in().name(), x);
-            x = l.sd().output(lf, l.out().name()).get(l.out().name());
+            x = l.sd().output(lf, l.out().name()).get(l.out().name()).dup();
+            Graphs.releaseWorkingMemory(l.sd());
+            memDebug("forward layer");
         }
         return new INDArray[] {x, fo.get(frontEmb.name())};
     }
 
     @Override public Map<String, INDArray> parameters() { return java.util.Collections.unmodifiableMap(trainable); }
+
+    @Override public boolean ownsResults() { return layout == Layout.PER_LAYER; }
 
     @Override public Evaluation evaluate(Map<String, INDArray> feed, List<String> reported) {
         List<String> outputs = new ArrayList<>();
@@ -330,9 +337,13 @@ public final class SongBloomObjective implements Differentiable {
             wrt.add(headIn.name());
             wrt.add(headEmb.name());
             OutAndGrad og = headSeg.sd().calculateGradientsAndOutputs(hf, outputs, wrt);
-            outs = og.getOutputs();
-            for (String n : headSeg.trainable()) putIfPresent(grads, n, og.getGradients().get(n));
-            INDArray g = og.getGradients().get(headIn.name()), gEmb = og.getGradients().get(headEmb.name());
+            outs = detached(og.getOutputs());
+            Map<String, INDArray> hg = detached(og.getGradients());
+            Graphs.releaseAfterGradients(headSeg.sd());
+            fwd[0].close();
+            fwd[1].close();
+            for (String n : headSeg.trainable()) putIfPresent(grads, n, hg.get(n));
+            INDArray g = hg.get(headIn.name()), gEmb = hg.get(headEmb.name());
             for (int i = layers.size() - 1; i >= 0; i--) {
                 Segment l = layers.get(i);
                 Map<String, INDArray> lf = new HashMap<>(only(l.sd(), feed));
@@ -340,21 +351,49 @@ public final class SongBloomObjective implements Differentiable {
                 lf.put(l.gradOut().name(), g);
                 List<String> lw = new ArrayList<>(l.trainable());
                 lw.add(l.in().name());
-                Map<String, INDArray> lg = l.sd().calculateGradients(lf, lw);
+                Map<String, INDArray> lg = detached(l.sd().calculateGradients(lf, lw));
+                Graphs.releaseAfterGradients(l.sd());
                 for (String n : l.trainable()) putIfPresent(grads, n, lg.get(n));
+                memDebug("backward layer " + i);
+                inputs.get(i).close();
+                g.close();
                 g = lg.get(l.in().name());
             }
             if (!front.trainable().isEmpty()) {
                 Map<String, INDArray> ff = new HashMap<>(only(front.sd(), feed));
                 ff.put("grad.sequence", g);
                 ff.put("grad.block_embeddings", gEmb);
-                Map<String, INDArray> fg = front.sd().calculateGradients(ff, front.trainable());
+                Map<String, INDArray> fg = detached(front.sd().calculateGradients(ff, front.trainable()));
+                Graphs.releaseAfterGradients(front.sd());
                 for (String n : front.trainable()) putIfPresent(grads, n, fg.get(n));
             }
+            g.close();
+            gEmb.close();
         }
         Map<String, Double> r = new LinkedHashMap<>();
         for (String n : reported) r.put(n, outs.get(n).getDouble(0));
-        return new Evaluation(outs.get(loss.name()).getDouble(0), r, grads);
+        Evaluation ev = new Evaluation(outs.get(loss.name()).getDouble(0), r, grads);
+        return ev;
+    }
+
+    private static final boolean MEM_DEBUG = System.getenv("BLOOM4J_MEMDEBUG") != null;
+
+    private static void memDebug(String what) {
+        if (!MEM_DEBUG) return;
+        try {
+            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (l.startsWith("VmRSS:")) System.err.println("memdebug " + what + ": " + l.replaceAll("\\s+", " "));
+            }
+        } catch (java.io.IOException ignored) {
+            // debugging aid only
+        }
+    }
+
+    /** Copies of the arrays a session returned, which stay valid after its working memory is released. */
+    private static Map<String, INDArray> detached(Map<String, INDArray> m) {
+        Map<String, INDArray> out = new HashMap<>();
+        m.forEach((k, v) -> out.put(k, v == null ? null : v.dup()));
+        return out;
     }
 
     private static void putIfPresent(Map<String, INDArray> m, String k, INDArray v) {
