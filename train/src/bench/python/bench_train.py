@@ -18,6 +18,7 @@ import time
 
 import torch
 import torch.nn.functional as F
+import torch.utils.checkpoint
 from torch import nn
 
 
@@ -183,8 +184,8 @@ def objective(o):
         a = m.block_conv(latents.reshape(1, n, s * o.latent))
         heads = torch.cat([m.bos.expand(1, 1, d), a[:, :-1]], dim=1)
         seq = torch.cat([prefix, torch.cat([heads[:, :, None], e], dim=2).reshape(1, n * (s + 1), d), a[:, -1:]], dim=1)
-        for layer in m.layers:
-            seq = layer(seq, m.cos, m.sin, m.mask)
+        for layer in m.layers:   # per-layer recomputation, as bloom4j and upstream's gradient_checkpointing_enable (non-reentrant)
+            seq = torch.utils.checkpoint.checkpoint(layer, seq, m.cos, m.sin, m.mask, use_reentrant=False)
         hh = Layer.rms(seq, m.norm)
         body = hh[:, o.prefix:o.prefix + n * (s + 1)].reshape(1, n, s + 1, d)
         logits = m.cls(torch.cat([body[:, :, :s].reshape(1, o.sketch, d), hh[:, -1:]], dim=1))

@@ -98,6 +98,9 @@ public final class SongBloomObjective implements Differentiable {
     private final Segment headSeg;
     private final SDVariable frontSeq, frontEmb;     // outputs of the input side
     private final SDVariable headIn, headEmb;        // inputs of the output side
+    private final SDVariable ditSeqOut;              // PER_LAYER: the DiT's input rows, computed by the output side
+    private final Segment ditFront, ditBack;
+    private final List<Segment> ditLayers = new ArrayList<>();
 
     /** One graph of the PER_LAYER layout: input and output rows, the gradient placeholder(s) of its seeding loss. */
     private record Segment(SameDiff sd, Params params, SDVariable in, SDVariable out, SDVariable gradOut, SDVariable seedLoss,
@@ -194,18 +197,48 @@ public final class SongBloomObjective implements Differentiable {
         target = hsd.placeHolder("flow.target", dt, -1, s, c.latentDim());
         ditH = hsd.mmul(hSelect, head.h()).rename("flow.h");                                             // [Nv, D]
         ditS = hsd.mmul(sSelect, emb.reshape(all, (long) s * d)).reshape(-1, s, d).rename("flow.s");
-        prediction = LocalDit.build(headRoot.pp("model"), dc, new LocalDit.Inputs(xT, t, ditH, ditS, history)).output();
         ce = CrossEntropy.build(logits, c.sketchVocabulary().classes(), "ar_loss");
-        SDVariable diff = prediction.sub(target);
-        flowLoss = diff.mul(diff).mean().rename("flow_loss");
-        loss = ce.loss().add(flowLoss.mul(FLOW_WEIGHT)).rename("loss");
-        if (layout == Layout.PER_LAYER) {
-            headSeg = segment(headRoot.params(), headIn, null, null, loss, headIn.name(), headEmb.name());
-            allParams.add(headRoot.params());
-        } else {
+        LocalDit.Inputs ditIn = new LocalDit.Inputs(xT, t, ditH, ditS, history);
+        if (layout == Layout.ONE_GRAPH) {
+            prediction = LocalDit.build(headRoot.pp("model"), dc, ditIn).output().rename("flow.prediction");
+            SDVariable diff = prediction.sub(target);
+            flowLoss = diff.mul(diff).mean().rename("flow_loss");
+            loss = ce.loss().add(flowLoss.mul(FLOW_WEIGHT)).rename("loss");
             headSeg = null;
+            ditFront = null;
+            ditBack = null;
+            ditSeqOut = null;
             hsd.setLossVariables(loss.name());
             Differentiable.quietly(hsd::createGradFunction);
+        } else {
+            // The DiT as graphs too: its input sequence here, each layer, then project_out and the flow loss.
+            int ls = dc.sequenceLength();
+            ditSeqOut = LocalDit.front(headRoot.pp("model"), dc, ditIn).sequence().reshape(-1, d).rename("dit.sequence");
+            SDVariable gDit = hsd.placeHolder("grad.dit_sequence", dt, -1, d);
+            SDVariable headLoss = ce.loss().add(ditSeqOut.mul(gDit).sum()).rename("seed_loss");
+            headSeg = segment(headRoot.params(), headIn, ditSeqOut, gDit, headLoss, headIn.name(), headEmb.name());
+            allParams.add(headRoot.params());
+            ditFront = headSeg;
+            for (int i = 0; i < dc.depth(); i++) {
+                Scope r = Scope.root(Graphs.create(), source, options);
+                SameDiff ls2 = r.sd();
+                SDVariable x = ls2.placeHolder("dit.in", dt, -1, d);
+                AttentionContext ctx = LocalDit.context(r.pp("model"), dc, x.reshape(-1, ls, d));
+                SDVariable y = LocalDit.layer(r.pp("model"), dc, i).forward(x, ctx, null);
+                SDVariable g = ls2.placeHolder("dit.grad", dt, -1, d);
+                ditLayers.add(segment(r.params(), x, y, g, y.mul(g).sum().rename("seed_loss"), x.name()));
+                allParams.add(r.params());
+            }
+            Scope back = Scope.root(Graphs.create(), source, options);
+            SameDiff bs = back.sd();
+            SDVariable x = bs.placeHolder("dit.in", dt, -1, d);
+            SDVariable tgt = bs.placeHolder("flow.target", dt, -1, s, c.latentDim());
+            prediction = LocalDit.back(back.pp("model"), dc, x.reshape(-1, ls, d)).rename("flow.prediction");
+            SDVariable diff = prediction.sub(tgt);
+            flowLoss = diff.mul(diff).mean().rename("flow_loss");
+            loss = flowLoss.mul(FLOW_WEIGHT).rename("loss");                 // the back graph's share; the total is summed in Java
+            ditBack = segment(back.params(), x, null, null, loss, x.name());
+            allParams.add(back.params());
         }
         for (Params p : allParams) for (SDVariable v : p.trainable()) trainable.put(v.name(), v.getArr());
     }
@@ -285,32 +318,92 @@ public final class SongBloomObjective implements Differentiable {
     // ---------------------------------------------------------------------------------------------------------------------------
     // Running: outputs, and loss + gradients (Differentiable)
 
-    /** The named outputs of the output side for a feed (eval: no gradients). */
+    /** The named outputs (of the output side or, PER_LAYER, of the DiT's last graph) for a feed (eval: no gradients). */
     public Map<String, INDArray> output(Map<String, INDArray> feed, String... names) {
         if (layout == Layout.ONE_GRAPH) return sd().output(only(sd(), feed), names);
-        Map<String, INDArray> f = new HashMap<>(only(headSeg.sd(), feed));
-        INDArray[] fwd = forward(feed, null);
-        f.put(headIn.name(), fwd[0]);
-        f.put(headEmb.name(), fwd[1]);
-        Map<String, INDArray> out = detached(headSeg.sd().output(f, names));
-        Graphs.releaseWorkingMemory(headSeg.sd());
+        Forward fw = forwardAll(feed, false);
+        Map<String, INDArray> out = new HashMap<>();
+        List<String> inHead = new ArrayList<>(), inBack = new ArrayList<>();
+        for (String n : names) (n.equals(prediction.name()) || n.equals(flowLoss.name()) ? inBack : inHead).add(n);
+        if (!inHead.isEmpty()) {
+            Map<String, INDArray> hf = headFeed(feed, fw);
+            out.putAll(detached(headSeg.sd().output(hf, inHead.toArray(new String[0]))));
+            Graphs.releaseWorkingMemory(headSeg.sd());
+        }
+        if (!inBack.isEmpty()) {
+            Map<String, INDArray> bf = new HashMap<>(only(ditBack.sd(), feed));
+            bf.put(ditBack.in().name(), fw.ditOut());
+            out.putAll(detached(ditBack.sd().output(bf, inBack.toArray(new String[0]))));
+            Graphs.releaseWorkingMemory(ditBack.sd());
+        }
+        fw.close();
         return out;
     }
 
-    /** PER_LAYER forward: the last layer's output and the block embeddings; each layer's input is kept in {@code inputs} if given. */
-    private INDArray[] forward(Map<String, INDArray> feed, List<INDArray> inputs) {
+    /** PER_LAYER forward values: the AR layers' and DiT layers' inputs (kept for recomputation), the ends of both stacks. */
+    private record Forward(List<INDArray> arInputs, INDArray arOut, INDArray blockEmb, List<INDArray> ditInputs, INDArray ditOut) {
+        void close() {
+            arInputs.forEach(INDArray::close);
+            ditInputs.forEach(INDArray::close);
+            arOut.close();
+            blockEmb.close();
+            ditOut.close();
+        }
+    }
+
+    private Map<String, INDArray> headFeed(Map<String, INDArray> feed, Forward fw) {
+        Map<String, INDArray> hf = new HashMap<>(only(headSeg.sd(), feed));
+        hf.put(headIn.name(), fw.arOut());
+        hf.put(headEmb.name(), fw.blockEmb());
+        return hf;
+    }
+
+    private Forward forwardAll(Map<String, INDArray> feed, boolean keep) {
         Map<String, INDArray> fo = detached(front.sd().output(only(front.sd(), feed), frontSeq.name(), frontEmb.name()));
         Graphs.releaseWorkingMemory(front.sd());
-        INDArray x = fo.get(frontSeq.name());
-        for (Segment l : layers) {
-            if (inputs != null) inputs.add(x);
+        List<INDArray> arIn = new ArrayList<>(), ditIn = new ArrayList<>();
+        INDArray x = run(layers, fo.get(frontSeq.name()), feed, keep ? arIn : null);
+        Forward partial = new Forward(arIn, x, fo.get(frontEmb.name()), ditIn, null);
+        Map<String, INDArray> hf = headFeed(feed, partial);
+        INDArray seq = headSeg.sd().output(hf, ditSeqOut.name()).get(ditSeqOut.name()).dup();
+        Graphs.releaseWorkingMemory(headSeg.sd());
+        INDArray y = run(ditLayers, seq, feed, keep ? ditIn : null);
+        return new Forward(arIn, x, fo.get(frontEmb.name()), ditIn, y);
+    }
+
+    /** Rows through a stack of layer graphs; each layer's input is kept in {@code inputs} (else closed once used). */
+    private static INDArray run(List<Segment> stack, INDArray x, Map<String, INDArray> feed, List<INDArray> inputs) {
+        for (Segment l : stack) {
             Map<String, INDArray> lf = new HashMap<>(only(l.sd(), feed));
             lf.put(l.in().name(), x);
-            x = l.sd().output(lf, l.out().name()).get(l.out().name()).dup();
+            INDArray y = l.sd().output(lf, l.out().name()).get(l.out().name()).dup();
             Graphs.releaseWorkingMemory(l.sd());
+            if (inputs != null) inputs.add(x);
+            else x.close();
+            x = y;
             memDebug("forward layer");
         }
-        return new INDArray[] {x, fo.get(frontEmb.name())};
+        return x;
+    }
+
+    /** Back through a stack of layer graphs from the gradient {@code g} of its output; returns the gradient of its input. */
+    private static INDArray backward(List<Segment> stack, List<INDArray> inputs, INDArray g, Map<String, INDArray> feed,
+                                     Map<String, INDArray> grads) {
+        for (int i = stack.size() - 1; i >= 0; i--) {
+            Segment l = stack.get(i);
+            Map<String, INDArray> lf = new HashMap<>(only(l.sd(), feed));
+            lf.put(l.in().name(), inputs.get(i));
+            lf.put(l.gradOut().name(), g);
+            List<String> lw = new ArrayList<>(l.trainable());
+            lw.add(l.in().name());
+            Map<String, INDArray> lg = detached(l.sd().calculateGradients(lf, lw));
+            Graphs.releaseAfterGradients(l.sd());
+            for (String n : l.trainable()) putIfPresent(grads, n, lg.get(n));
+            memDebug("backward layer " + i);
+            g.close();
+            g = lg.get(l.in().name());
+        }
+        return g;
     }
 
     @Override public Map<String, INDArray> parameters() { return java.util.Collections.unmodifiableMap(trainable); }
@@ -318,82 +411,58 @@ public final class SongBloomObjective implements Differentiable {
     @Override public boolean ownsResults() { return layout == Layout.PER_LAYER; }
 
     @Override public Evaluation evaluate(Map<String, INDArray> feed, List<String> reported) {
-        List<String> outputs = new ArrayList<>();
-        outputs.add(loss.name());
-        outputs.addAll(reported);
         Map<String, INDArray> grads = new HashMap<>();
-        Map<String, INDArray> outs;
+        Map<String, Double> r = new LinkedHashMap<>();
+        double total;
         if (layout == Layout.ONE_GRAPH) {
+            List<String> outputs = new ArrayList<>();
+            outputs.add(loss.name());
+            outputs.addAll(reported);
             OutAndGrad og = sd().calculateGradientsAndOutputs(only(sd(), feed), outputs, new ArrayList<>(trainable.keySet()));
-            outs = og.getOutputs();
             grads.putAll(og.getGradients());
+            for (String n : reported) r.put(n, og.getOutputs().get(n).getDouble(0));
+            total = og.getOutputs().get(loss.name()).getDouble(0);
         } else {
-            List<INDArray> inputs = new ArrayList<>();
-            INDArray[] fwd = forward(feed, inputs);
-            Map<String, INDArray> hf = new HashMap<>(only(headSeg.sd(), feed));
-            hf.put(headIn.name(), fwd[0]);
-            hf.put(headEmb.name(), fwd[1]);
+            Forward fw = forwardAll(feed, true);
+            // the DiT's end: 0.1 · flow loss, and its gradient at the DiT's output rows
+            Map<String, INDArray> bf = new HashMap<>(only(ditBack.sd(), feed));
+            bf.put(ditBack.in().name(), fw.ditOut());
+            OutAndGrad bo = ditBack.sd().calculateGradientsAndOutputs(bf, List.of(flowLoss.name()), List.of(ditBack.in().name()));
+            double flow = bo.getOutputs().get(flowLoss.name()).getDouble(0);
+            INDArray g = bo.getGradients().get(ditBack.in().name()).dup();
+            Graphs.releaseAfterGradients(ditBack.sd());
+            g = backward(ditLayers, fw.ditInputs(), g, feed, grads);
+            // the AR's end: CE, classifier, and the DiT's input side seeded with the gradient from the DiT
+            Map<String, INDArray> hf = headFeed(feed, fw);
+            hf.put(headSeg.gradOut().name(), g);
             List<String> wrt = new ArrayList<>(headSeg.trainable());
             wrt.add(headIn.name());
             wrt.add(headEmb.name());
-            OutAndGrad og = headSeg.sd().calculateGradientsAndOutputs(hf, outputs, wrt);
-            outs = detached(og.getOutputs());
-            Map<String, INDArray> hg = detached(og.getGradients());
+            OutAndGrad ho = headSeg.sd().calculateGradientsAndOutputs(hf, List.of(ce.loss().name()), wrt);
+            double ar = ho.getOutputs().get(ce.loss().name()).getDouble(0);
+            Map<String, INDArray> hg = detached(ho.getGradients());
             Graphs.releaseAfterGradients(headSeg.sd());
-            fwd[0].close();
-            fwd[1].close();
+            g.close();
             for (String n : headSeg.trainable()) putIfPresent(grads, n, hg.get(n));
-            INDArray g = hg.get(headIn.name()), gEmb = hg.get(headEmb.name());
-            for (int i = layers.size() - 1; i >= 0; i--) {
-                Segment l = layers.get(i);
-                Map<String, INDArray> lf = new HashMap<>(only(l.sd(), feed));
-                lf.put(l.in().name(), inputs.get(i));
-                lf.put(l.gradOut().name(), g);
-                List<String> lw = new ArrayList<>(l.trainable());
-                lw.add(l.in().name());
-                Map<String, INDArray> lg = detached(l.sd().calculateGradients(lf, lw));
-                Graphs.releaseAfterGradients(l.sd());
-                for (String n : l.trainable()) putIfPresent(grads, n, lg.get(n));
-                memDebug("backward layer " + i);
-                inputs.get(i).close();
-                g.close();
-                g = lg.get(l.in().name());
-            }
+            INDArray gAr = backward(layers, fw.arInputs(), hg.get(headIn.name()), feed, grads);
+            INDArray gEmb = hg.get(headEmb.name());
             if (!front.trainable().isEmpty()) {
                 Map<String, INDArray> ff = new HashMap<>(only(front.sd(), feed));
-                ff.put("grad.sequence", g);
+                ff.put("grad.sequence", gAr);
                 ff.put("grad.block_embeddings", gEmb);
                 Map<String, INDArray> fg = detached(front.sd().calculateGradients(ff, front.trainable()));
                 Graphs.releaseAfterGradients(front.sd());
                 for (String n : front.trainable()) putIfPresent(grads, n, fg.get(n));
             }
-            g.close();
+            gAr.close();
             gEmb.close();
+            fw.arOut().close();
+            fw.blockEmb().close();
+            fw.ditOut().close();
+            total = ar + FLOW_WEIGHT * flow;
+            for (String n : reported) r.put(n, n.equals(ce.loss().name()) ? ar : n.equals(flowLoss.name()) ? flow : Double.NaN);
         }
-        Map<String, Double> r = new LinkedHashMap<>();
-        for (String n : reported) r.put(n, outs.get(n).getDouble(0));
-        Evaluation ev = new Evaluation(outs.get(loss.name()).getDouble(0), r, grads);
-        return ev;
-    }
-
-    private static final boolean MEM_DEBUG = System.getenv("BLOOM4J_MEMDEBUG") != null;
-
-    private static void memDebug(String what) {
-        if (!MEM_DEBUG) return;
-        try {
-            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
-                if (l.startsWith("VmRSS:")) System.err.println("memdebug " + what + ": " + l.replaceAll("\\s+", " "));
-            }
-        } catch (java.io.IOException ignored) {
-            // debugging aid only
-        }
-    }
-
-    /** Copies of the arrays a session returned, which stay valid after its working memory is released. */
-    private static Map<String, INDArray> detached(Map<String, INDArray> m) {
-        Map<String, INDArray> out = new HashMap<>();
-        m.forEach((k, v) -> out.put(k, v == null ? null : v.dup()));
-        return out;
+        return new Evaluation(total, r, grads);
     }
 
     private static void putIfPresent(Map<String, INDArray> m, String k, INDArray v) {
@@ -418,6 +487,27 @@ public final class SongBloomObjective implements Differentiable {
     }
 
     @Override public String description() { return allParams.get(0).source().description(); }
+
+    private static final boolean MEM_DEBUG = System.getenv("BLOOM4J_MEMDEBUG") != null;
+
+    private static void memDebug(String what) {
+        if (!MEM_DEBUG) return;
+        try {
+            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (l.startsWith("VmRSS:")) System.err.println("memdebug " + what + ": " + l.replaceAll("\\s+", " "));
+            }
+        } catch (java.io.IOException ignored) {
+            // debugging aid only
+        }
+    }
+
+    /** Copies of the arrays a session returned, which stay valid after its working memory is released. */
+    private static Map<String, INDArray> detached(Map<String, INDArray> m) {
+        Map<String, INDArray> out = new HashMap<>();
+        m.forEach((k, v) -> out.put(k, v == null ? null : v.dup()));
+        return out;
+    }
+
 
     /**
      * One batch. {@code latents} are frames × channels {@code [B, T, latent]} (zeros after {@code xLen}); {@code sketch} EOS-padded

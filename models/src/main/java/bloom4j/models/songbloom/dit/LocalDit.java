@@ -105,13 +105,24 @@ public final class LocalDit {
     /** Builds the DiT over {@code in} (placeholders or upstream variables) from the {@code model.} scope. */
     public static LocalDit build(Scope model, DitConfig c, Inputs in) {
         SameDiff sd = model.sd();
-        DataType dt = model.dtype();
-        int d = c.dim(), block = c.blockSize(), latent = c.latentDim(), len = c.sequenceLength();
-        SDVariable x = in.x(), t = in.t(), h = in.h(), s = in.s(), hist = in.historyX();
+        Front f = front(model, c, in);
+        AttentionContext ctx = context(model, c, f.sequence());
+        SDVariable rows = f.sequence().reshape(-1, c.dim());                                         // [B·L, D]
+        for (int i = 0; i < c.depth(); i++) rows = layer(model, c, i).forward(rows, ctx, null);
+        SDVariable seqOut = rows.reshape(-1, c.sequenceLength(), c.dim());
+        return new LocalDit(c, sd, back(model, c, seqOut), f.timestepEmbedding(), f.sequence(), seqOut);
+    }
 
+    /** The transformer's input {@code [B, L, D]} = cat(temb, h, s, project_in(cat(history_x, x))), and the time embedding. */
+    public record Front(SDVariable sequence, SDVariable timestepEmbedding) { }
+
+    /** Builds the {@link Front} (projections and time embedding) from the {@code model.} scope. */
+    public static Front front(Scope model, DitConfig c, Inputs in) {
+        SameDiff sd = model.sd();
+        int d = c.dim(), block = c.blockSize(), latent = c.latentDim();
+        SDVariable x = in.x(), t = in.t(), h = in.h(), s = in.s(), hist = in.historyX();
         Linear projectIn = Linear.load(model.pp("project_in"), latent, d, true);
         SDVariable u = projectIn.forwardRows(sd.concat(1, hist, x).reshape(-1, latent)).reshape(-1, 2L * block, d);
-
         // FourierFeatures(1, F): f = 2π·t·Wᵀ, W [F/2, 1]; then to_timestep_embed
         int half = c.timestepFeaturesDim() / 2;
         SDVariable w = model.pp("timestep_features").param("weight", half, 1);
@@ -119,28 +130,34 @@ public final class LocalDit {
         SDVariable feats = sd.concat(1, sd.math.cos(f), sd.math.sin(f));                             // [B, F]
         SDVariable temb = Mlp.load(model.pp("to_timestep_embed"), c.timestepFeaturesDim(), d, d, Activation.SILU, "0", false, "2", true)
                 .forwardRows(feats);                                                                  // [B, D]
-
         SDVariable seq = sd.concat(1, temb.reshape(-1, 1, d), h.reshape(-1, 1, d), s, u);            // [B, L, D]
-        SeqShape shape = SeqShape.of(seq);
+        return new Front(seq, temb);
+    }
+
+    /** The attention context of the layers over {@code seq [B, L, D]}: bidirectional, partial RoPE at positions 0..L−1. */
+    public static AttentionContext context(Scope model, DitConfig c, SDVariable seq) {
         RotaryEmbedding rope = new RotaryEmbedding(c.headDim(), c.rotaryDim(), c.rotaryBase());
-        AttentionContext ctx = AttentionContext.of(shape, rope.constants(sd, "model.nar_dit.rotary_pos_emb", 0, len, dt), null);
-        AttentionDims dims = AttentionDims.mha(d, c.heads());
-        SDVariable rows = seq.reshape(-1, d);                                                        // [B·L, D]
-        Scope layers = model.pp("nar_dit.layers");
-        for (int i = 0; i < c.depth(); i++) {
-            Scope l = layers.pp(i);
-            PreNormBlock b = new PreNormBlock(
-                    LayerNorm.load(l.pp("pre_norm"), d, c.layerNormEps(), "gamma", "beta"),
-                    Attention.fused(l.pp("self_attn"), dims, false, false, "to_qkv", "to_out"),
-                    LayerNorm.load(l.pp("ff_norm"), d, c.layerNormEps(), "gamma", "beta"),
-                    SwiGluMlp.load(l.pp("ff.ff"), d, c.ffDim(), false, "0.gate_proj", "0.up_proj", "2"));
-            rows = b.forward(rows, ctx, null);
-        }
-        SDVariable seqOut = rows.reshape(-1, len, d);
+        return AttentionContext.of(SeqShape.of(seq), rope.constants(model.sd(), "model.nar_dit.rotary_pos_emb", 0, c.sequenceLength(),
+                model.dtype()), null);
+    }
+
+    /** Layer {@code i} ({@code nar_dit.layers.i}) alone, for a graph of its own (training with per-layer recomputation). */
+    public static PreNormBlock layer(Scope model, DitConfig c, int i) {
+        int d = c.dim();
+        Scope l = model.pp("nar_dit.layers").pp(i);
+        return new PreNormBlock(
+                LayerNorm.load(l.pp("pre_norm"), d, c.layerNormEps(), "gamma", "beta"),
+                Attention.fused(l.pp("self_attn"), AttentionDims.mha(d, c.heads()), false, false, "to_qkv", "to_out"),
+                LayerNorm.load(l.pp("ff_norm"), d, c.layerNormEps(), "gamma", "beta"),
+                SwiGluMlp.load(l.pp("ff.ff"), d, c.ffDim(), false, "0.gate_proj", "0.up_proj", "2"));
+    }
+
+    /** {@code project_out} of the last block's positions of the layers' output {@code [B, L, D]}: the prediction {@code [B, block, latent]}. */
+    public static SDVariable back(Scope model, DitConfig c, SDVariable seqOut) {
+        int d = c.dim(), block = c.blockSize(), len = c.sequenceLength();
         SDVariable last = seqOut.get(SDIndex.all(), SDIndex.interval(len - block, len), SDIndex.all());   // [B, block, D]
-        Linear projectOut = Linear.load(model.pp("project_out"), d, latent, true);
-        SDVariable y = projectOut.forwardRows(last.reshape(-1, d)).reshape(-1, block, latent);
-        return new LocalDit(c, sd, y, temb, seq, seqOut);
+        Linear projectOut = Linear.load(model.pp("project_out"), d, c.latentDim(), true);
+        return projectOut.forwardRows(last.reshape(-1, d)).reshape(-1, block, c.latentDim());
     }
 
     public DitConfig config() { return config; }
