@@ -155,7 +155,6 @@ public final class TrainBench {
         log.printf(Locale.ROOT, "built: RSS %.2f GB (peak %.2f)%n", rssKb("VmRSS") / 1048576.0, peakRssKb() / 1048576.0);
         for (int i = 0; i < o.warmup(); i++) {
             tr.step(step);
-            if (System.getenv("BLOOM4J_BENCH_GC") != null) System.gc();
             log.printf(Locale.ROOT, "warm-up step %d: RSS %.2f GB (peak %.2f)%n", i + 1, rssKb("VmRSS") / 1048576.0, peakRssKb() / 1048576.0);
         }
         double[] t = new double[o.steps()];

@@ -123,6 +123,15 @@ class FineTuneWorkflowTest {
         assertTrue(e.getMessage().contains(base) && e.getMessage().contains("use the model folder the run was trained from"), e.getMessage());
     }
 
+    /** A fork-style Lightning checkpoint (the songbloom-lora-step fixture's: PEFT r4 on the same 80-wide 2-layer AR) resumes a run. */
+    @Test void resumesFromTheForksLightningCheckpoint() throws Exception {
+        Path ckpt = bloom4j.tensor.parity.TestFixtures.dir("songbloom-lora-step").resolve("resume_lora_step1.ckpt");
+        String log = train(tmp.resolve("run-fork"), "--lora-dropout", "0", "--resume-from", ckpt.toString());
+        assertTrue(log.contains("resumed from " + ckpt + " at step 1") && log.contains("step 2/6") && !log.contains("step 1/6"), log);
+        PeftAdapter a = PeftAdapter.read(tmp.resolve("run-fork/adapter"));
+        assertEquals(8, a.tensors().size());
+    }
+
     @Test void resumeIsBitExact() throws Exception {
         Path whole = tmp.resolve("run-whole"), parts = tmp.resolve("run-parts");
         train(whole);
