@@ -41,6 +41,11 @@ class Bloom4jMainTest {
         assertTrue(r.output().contains("== 9/9 generate with the fine-tuned run") && r.output().contains("quickstart: OK"), r.output());
         assertTrue(java.nio.file.Files.size(out.resolve("song-finetuned.wav")) > 44 + 4 * 48000, r.output());
         assertTrue(java.nio.file.Files.exists(out.resolve("finetune/run/loss.png")), r.output());
+        String gen = r.output().lines().filter(l -> l.startsWith("   $ ./bloom4j generate ")).findFirst().orElseThrow();
+        String[] genArgs = gen.substring(0, gen.indexOf("   (")).trim().substring("$ ./bloom4j ".length()).split(" ");
+        Captured g = Captured.run(() -> Bloom4jMain.run(genArgs));
+        assertEquals(0, g.exitCode(), g.output());
+        assertTrue(java.nio.file.Files.exists(out.resolve("songs-finetuned/quickstart_s0.wav")), g.output());
         String line = r.output().lines().filter(l -> l.startsWith("  ./bloom4j train ")).findFirst().orElseThrow();
         String[] args = line.trim().substring("./bloom4j ".length()).split(" ");
         Captured more = Captured.run(() -> Bloom4jMain.run(args));
