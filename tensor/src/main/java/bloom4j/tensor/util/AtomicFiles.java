@@ -184,6 +184,11 @@ public final class AtomicFiles {
         }
         Files.createDirectories(abs.getParent());
         removeStale(abs);
+        return newStagingDir(abs);
+    }
+
+    /** A new, readable folder with a temporary name beside {@code abs}. */
+    private static Path newStagingDir(Path abs) throws IOException {
         for (int attempt = 0; ; attempt++) {
             Path staging = abs.resolveSibling(partialName(abs.getFileName().toString()));
             try {
@@ -226,16 +231,7 @@ public final class AtomicFiles {
     public static Path stagingDirForReplacing(Path target) throws IOException {
         Path abs = target.toAbsolutePath();
         Files.createDirectories(abs.getParent());
-        for (int attempt = 0; ; attempt++) {
-            Path staging = abs.resolveSibling(partialName(abs.getFileName().toString()));
-            try {
-                Files.createDirectory(staging);
-                makeReadable(staging, "rwxr-xr-x");
-                return staging;
-            } catch (FileAlreadyExistsException e) {
-                if (attempt > 8) throw e;
-            }
-        }
+        return newStagingDir(abs);
     }
 
     /**

@@ -47,24 +47,34 @@ public final class Npy {
         AtomicFiles.writeBytes(file, b.array());
     }
 
-    /** A float32 array read back: its shape and values in C order. */
-    public record Floats(long[] shape, float[] values) { }
+    /** The bytes of a .npy file, its header text and where the data starts. */
+    private record Parsed(ByteBuffer bytes, String header, int dataStart) { }
 
-    /** A C-order little-endian float32 array of any rank. */
-    public static Floats readFloats(Path file) throws IOException {
+    private static Parsed parse(Path file) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+        if (b.capacity() < 10) throw new IOException(file + ": not a .npy file (" + b.capacity() + " bytes)");
         for (int i = 0; i < MAGIC.length - 2; i++) {
             if (b.get(i) != MAGIC[i]) throw new IOException(file + ": not a .npy file");
         }
         int len = b.get(6) == 1 ? b.getShort(8) & 0xFFFF : b.getInt(8);
         int start = b.get(6) == 1 ? 10 : 12;
-        String h = new String(b.array(), start, len, StandardCharsets.US_ASCII);
-        Matcher m = FLOAT_HEADER.matcher(h);
-        if (!m.find()) throw new IOException(file + ": expected a C-order little-endian float32 array, header " + h.trim());
+        if (start + len > b.capacity()) throw new IOException(file + ": truncated .npy header");
+        return new Parsed(b, new String(b.array(), start, len, StandardCharsets.US_ASCII), start + len);
+    }
+
+    /** A float32 array read back: its shape and values in C order. */
+    public record Floats(long[] shape, float[] values) { }
+
+    /** A C-order little-endian float32 array of any rank. */
+    public static Floats readFloats(Path file) throws IOException {
+        Parsed p = parse(file);
+        ByteBuffer b = p.bytes();
+        Matcher m = FLOAT_HEADER.matcher(p.header());
+        if (!m.find()) throw new IOException(file + ": expected a C-order little-endian float32 array, header " + p.header().trim());
         long[] shape = java.util.Arrays.stream(m.group(1).split(",")).map(String::trim).filter(x -> !x.isEmpty()).mapToLong(Long::parseLong).toArray();
         long n = 1;
         for (long d : shape) n *= d;
-        int at = start + len;
+        int at = p.dataStart();
         if (b.capacity() - at != 4 * n) throw new IOException(file + ": holds " + (b.capacity() - at) + " data bytes, shape " + java.util.Arrays.toString(shape) + " needs " + 4 * n);
         float[] out = new float[Math.toIntExact(n)];
         for (int i = 0; i < out.length; i++) out[i] = b.getFloat(at + 4 * i);
@@ -73,18 +83,16 @@ public final class Npy {
 
     /** A 1-D little-endian int32 or int64 array (values must fit in int). */
     public static int[] readInts(Path file) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < MAGIC.length - 2; i++) {
-            if (b.get(i) != MAGIC[i]) throw new IOException(file + ": not a .npy file");
+        Parsed p = parse(file);
+        ByteBuffer b = p.bytes();
+        Matcher m = HEADER.matcher(p.header());
+        if (!m.find() || m.group(1).equals(">")) {
+            throw new IOException(file + ": expected a 1-D little-endian int32/int64 array, header " + p.header().trim());
         }
-        int len = b.get(6) == 1 ? b.getShort(8) & 0xFFFF : b.getInt(8);
-        int start = b.get(6) == 1 ? 10 : 12;
-        String h = new String(b.array(), start, len, StandardCharsets.US_ASCII);
-        Matcher m = HEADER.matcher(h);
-        if (!m.find() || m.group(1).equals(">")) throw new IOException(file + ": expected a 1-D little-endian int32/int64 array, header " + h.trim());
         int n = Integer.parseInt(m.group(3)), width = Integer.parseInt(m.group(2));
+        int at = p.dataStart();
+        if (b.capacity() - at < (long) width * n) throw new IOException(file + ": truncated: " + n + " values announced");
         int[] out = new int[n];
-        int at = start + len;
         for (int i = 0; i < n; i++) out[i] = width == 4 ? b.getInt(at + 4 * i) : Math.toIntExact(b.getLong(at + 8 * i));
         return out;
     }
