@@ -57,6 +57,24 @@ class OobleckVaeTest {
         assertThrows(IllegalStateException.class, () -> vae.encoderOutput(Nd4j.zeros(1, 2, 64)));
     }
 
+    /**
+     * The windowed encode equals one pass over the whole signal once each window has enough context (the release-stride tiny VAE,
+     * 64 frames in windows of 16 with 20 frames of context each side), and cuts the audio to whole frames.
+     */
+    @Test void chunkedEncodeEqualsOnePass() {
+        OobleckConfig c = OobleckConfig.fromJson(bloom4j.models.songbloom.TinySongBloom.vaeConfig(new com.fasterxml.jackson.databind.ObjectMapper()));
+        OobleckVae vae = OobleckVae.random(c, OobleckVae.Parts.ALL, 5);
+        int r = c.downsamplingRatio();
+        org.nd4j.linalg.api.ndarray.INDArray audio = org.nd4j.linalg.factory.Nd4j.randn(org.nd4j.linalg.api.buffer.DataType.FLOAT, 1, 2, 64L * r + 100)
+                .muli(0.3);
+        org.nd4j.linalg.api.ndarray.INDArray whole = vae.encoderOutput(audio.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 64L * r)).dup('c'));
+        org.nd4j.linalg.api.ndarray.INDArray chunked = vae.encoderOutputChunked(audio, 16, 20);
+        assertArrayEquals(whole.shape(), chunked.shape());
+        double scale = whole.amaxNumber().doubleValue(), diff = whole.sub(chunked).amaxNumber().doubleValue();
+        assertTrue(diff <= 1e-5 * Math.max(1, scale), "max |chunked − whole| = " + diff + " (scale " + scale + ")");
+    }
+
     @Test void wrongConfigNamesTheKeys() throws Exception {
         Path dir = fixture();
         OobleckConfig wrong = new OobleckConfig(48000, 2, 4, 8, java.util.List.of(1, 2), java.util.List.of(2, 4), true, false);
