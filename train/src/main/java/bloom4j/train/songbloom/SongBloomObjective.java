@@ -36,6 +36,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -99,12 +100,14 @@ public final class SongBloomObjective implements Differentiable {
     private final SDVariable frontSeq, frontEmb;     // outputs of the input side
     private final SDVariable headIn, headEmb;        // inputs of the output side
     private final SDVariable ditSeqOut;              // PER_LAYER: the DiT's input rows, computed by the output side
-    private final Segment ditFront, ditBack;
+    private final Segment ditBack;
+    private final Differentiable oneGraph;           // ONE_GRAPH: the graph's own gradients
+    private final Set<String> onePlaceholders;
     private final List<Segment> ditLayers = new ArrayList<>();
 
     /** One graph of the PER_LAYER layout: input and output rows, the gradient placeholder(s) of its seeding loss. */
-    private record Segment(SameDiff sd, Params params, SDVariable in, SDVariable out, SDVariable gradOut, SDVariable seedLoss,
-                           List<String> trainable) { }
+    private record Segment(SameDiff sd, Params params, SDVariable in, SDVariable out, SDVariable gradOut, List<String> trainable,
+                           Set<String> placeholders) { }
 
     private SongBloomObjective(SongBloomConfig c, DitConfig dc, ParamSource source, LoadOptions options, int batch, int sketchLen,
                                Conditions conditions, LyricVocabulary vocab, Layout layout) {
@@ -205,20 +208,20 @@ public final class SongBloomObjective implements Differentiable {
             flowLoss = diff.mul(diff).mean().rename("flow_loss");
             loss = ce.loss().add(flowLoss.mul(FLOW_WEIGHT)).rename("loss");
             headSeg = null;
-            ditFront = null;
             ditBack = null;
             ditSeqOut = null;
-            hsd.setLossVariables(loss.name());
-            Differentiable.quietly(hsd::createGradFunction);
+            oneGraph = Differentiable.of(headRoot.params(), loss);
+            onePlaceholders = placeholders(hsd);
         } else {
             // The DiT as graphs too: its input sequence here, each layer, then project_out and the flow loss.
             int ls = dc.sequenceLength();
             ditSeqOut = LocalDit.front(headRoot.pp("model"), dc, ditIn).sequence().reshape(-1, d).rename("dit.sequence");
             SDVariable gDit = hsd.placeHolder("grad.dit_sequence", dt, -1, d);
             SDVariable headLoss = ce.loss().add(ditSeqOut.mul(gDit).sum()).rename("seed_loss");
+            oneGraph = null;
+            onePlaceholders = null;
             headSeg = segment(headRoot.params(), headIn, ditSeqOut, gDit, headLoss, headIn.name(), headEmb.name());
             allParams.add(headRoot.params());
-            ditFront = headSeg;
             for (int i = 0; i < dc.depth(); i++) {
                 Scope r = Scope.root(Graphs.create(), source, options);
                 SameDiff ls2 = r.sd();
@@ -249,7 +252,7 @@ public final class SongBloomObjective implements Differentiable {
         for (SDVariable v : p.trainable()) names.add(v.name());
         sd.setLossVariables(seedLoss.name());
         if (!names.isEmpty() || inputs.length > 0) Differentiable.quietly(() -> sd.createGradFunction(inputs));
-        return new Segment(sd, p, in, out, gradOut, seedLoss, names);
+        return new Segment(sd, p, in, out, gradOut, names, placeholders(sd));
     }
 
     /**
@@ -320,7 +323,7 @@ public final class SongBloomObjective implements Differentiable {
 
     /** The named outputs (of the output side or, PER_LAYER, of the DiT's last graph) for a feed (eval: no gradients). */
     public Map<String, INDArray> output(Map<String, INDArray> feed, String... names) {
-        if (layout == Layout.ONE_GRAPH) return sd().output(only(sd(), feed), names);
+        if (layout == Layout.ONE_GRAPH) return sd().output(only(onePlaceholders, feed), names);
         Forward fw = forwardAll(feed, false);
         Map<String, INDArray> out = new HashMap<>();
         List<String> inHead = new ArrayList<>(), inBack = new ArrayList<>();
@@ -331,7 +334,7 @@ public final class SongBloomObjective implements Differentiable {
             Graphs.releaseWorkingMemory(headSeg.sd());
         }
         if (!inBack.isEmpty()) {
-            Map<String, INDArray> bf = new HashMap<>(only(ditBack.sd(), feed));
+            Map<String, INDArray> bf = new HashMap<>(only(ditBack, feed));
             bf.put(ditBack.in().name(), fw.ditOut());
             out.putAll(detached(ditBack.sd().output(bf, inBack.toArray(new String[0]))));
             Graphs.releaseWorkingMemory(ditBack.sd());
@@ -352,14 +355,14 @@ public final class SongBloomObjective implements Differentiable {
     }
 
     private Map<String, INDArray> headFeed(Map<String, INDArray> feed, Forward fw) {
-        Map<String, INDArray> hf = new HashMap<>(only(headSeg.sd(), feed));
+        Map<String, INDArray> hf = new HashMap<>(only(headSeg, feed));
         hf.put(headIn.name(), fw.arOut());
         hf.put(headEmb.name(), fw.blockEmb());
         return hf;
     }
 
     private Forward forwardAll(Map<String, INDArray> feed, boolean keep) {
-        Map<String, INDArray> fo = detached(front.sd().output(only(front.sd(), feed), frontSeq.name(), frontEmb.name()));
+        Map<String, INDArray> fo = detached(front.sd().output(only(front, feed), frontSeq.name(), frontEmb.name()));
         Graphs.releaseWorkingMemory(front.sd());
         List<INDArray> arIn = new ArrayList<>(), ditIn = new ArrayList<>();
         INDArray x = run(layers, fo.get(frontSeq.name()), feed, keep ? arIn : null);
@@ -374,14 +377,13 @@ public final class SongBloomObjective implements Differentiable {
     /** Rows through a stack of layer graphs; each layer's input is kept in {@code inputs} (else closed once used). */
     private static INDArray run(List<Segment> stack, INDArray x, Map<String, INDArray> feed, List<INDArray> inputs) {
         for (Segment l : stack) {
-            Map<String, INDArray> lf = new HashMap<>(only(l.sd(), feed));
+            Map<String, INDArray> lf = new HashMap<>(only(l, feed));
             lf.put(l.in().name(), x);
             INDArray y = l.sd().output(lf, l.out().name()).get(l.out().name()).dup();
             Graphs.releaseWorkingMemory(l.sd());
             if (inputs != null) inputs.add(x);
             else x.close();
             x = y;
-            memDebug("forward layer");
         }
         return x;
     }
@@ -391,7 +393,7 @@ public final class SongBloomObjective implements Differentiable {
                                      Map<String, INDArray> grads) {
         for (int i = stack.size() - 1; i >= 0; i--) {
             Segment l = stack.get(i);
-            Map<String, INDArray> lf = new HashMap<>(only(l.sd(), feed));
+            Map<String, INDArray> lf = new HashMap<>(only(l, feed));
             lf.put(l.in().name(), inputs.get(i));
             lf.put(l.gradOut().name(), g);
             List<String> lw = new ArrayList<>(l.trainable());
@@ -399,7 +401,6 @@ public final class SongBloomObjective implements Differentiable {
             Map<String, INDArray> lg = detached(l.sd().calculateGradients(lf, lw));
             Graphs.releaseAfterGradients(l.sd());
             for (String n : l.trainable()) putIfPresent(grads, n, lg.get(n));
-            memDebug("backward layer " + i);
             g.close();
             g = lg.get(l.in().name());
         }
@@ -415,17 +416,11 @@ public final class SongBloomObjective implements Differentiable {
         Map<String, Double> r = new LinkedHashMap<>();
         double total;
         if (layout == Layout.ONE_GRAPH) {
-            List<String> outputs = new ArrayList<>();
-            outputs.add(loss.name());
-            outputs.addAll(reported);
-            OutAndGrad og = sd().calculateGradientsAndOutputs(only(sd(), feed), outputs, new ArrayList<>(trainable.keySet()));
-            grads.putAll(og.getGradients());
-            for (String n : reported) r.put(n, og.getOutputs().get(n).getDouble(0));
-            total = og.getOutputs().get(loss.name()).getDouble(0);
+            return oneGraph.evaluate(only(onePlaceholders, feed), reported);
         } else {
             Forward fw = forwardAll(feed, true);
             // the DiT's end: 0.1 · flow loss, and its gradient at the DiT's output rows
-            Map<String, INDArray> bf = new HashMap<>(only(ditBack.sd(), feed));
+            Map<String, INDArray> bf = new HashMap<>(only(ditBack, feed));
             bf.put(ditBack.in().name(), fw.ditOut());
             OutAndGrad bo = ditBack.sd().calculateGradientsAndOutputs(bf, List.of(flowLoss.name()), List.of(ditBack.in().name()));
             double flow = bo.getOutputs().get(flowLoss.name()).getDouble(0);
@@ -447,7 +442,7 @@ public final class SongBloomObjective implements Differentiable {
             INDArray gAr = backward(layers, fw.arInputs(), hg.get(headIn.name()), feed, grads);
             INDArray gEmb = hg.get(headEmb.name());
             if (!front.trainable().isEmpty()) {
-                Map<String, INDArray> ff = new HashMap<>(only(front.sd(), feed));
+                Map<String, INDArray> ff = new HashMap<>(only(front, feed));
                 ff.put("grad.sequence", gAr);
                 ff.put("grad.block_embeddings", gEmb);
                 Map<String, INDArray> fg = detached(front.sd().calculateGradients(ff, front.trainable()));
@@ -469,12 +464,18 @@ public final class SongBloomObjective implements Differentiable {
         if (v != null) m.put(k, v);
     }
 
-    /** The entries of {@code feed} that are placeholders of {@code sd} (each graph takes only its own). */
-    private static Map<String, INDArray> only(SameDiff sd, Map<String, INDArray> feed) {
+    /** The entries of {@code feed} that are placeholders of {@code seg}'s graph (each graph takes only its own). */
+    private static Map<String, INDArray> only(Segment seg, Map<String, INDArray> feed) { return only(seg.placeholders(), feed); }
+
+    private static Map<String, INDArray> only(Set<String> placeholders, Map<String, INDArray> feed) {
         Map<String, INDArray> out = new HashMap<>();
-        for (SDVariable v : sd.variables()) {
-            if (v.getVariableType() == VariableType.PLACEHOLDER && feed.containsKey(v.name())) out.put(v.name(), feed.get(v.name()));
-        }
+        for (String n : placeholders) if (feed.containsKey(n)) out.put(n, feed.get(n));
+        return out;
+    }
+
+    private static Set<String> placeholders(SameDiff sd) {
+        Set<String> out = new java.util.HashSet<>();
+        for (SDVariable v : sd.variables()) if (v.getVariableType() == VariableType.PLACEHOLDER) out.add(v.name());
         return out;
     }
 
@@ -487,19 +488,6 @@ public final class SongBloomObjective implements Differentiable {
     }
 
     @Override public String description() { return allParams.get(0).source().description(); }
-
-    private static final boolean MEM_DEBUG = System.getenv("BLOOM4J_MEMDEBUG") != null;
-
-    private static void memDebug(String what) {
-        if (!MEM_DEBUG) return;
-        try {
-            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
-                if (l.startsWith("VmRSS:")) System.err.println("memdebug " + what + ": " + l.replaceAll("\\s+", " "));
-            }
-        } catch (java.io.IOException ignored) {
-            // debugging aid only
-        }
-    }
 
     /** Copies of the arrays a session returned, which stay valid after its working memory is released. */
     private static Map<String, INDArray> detached(Map<String, INDArray> m) {
@@ -597,7 +585,7 @@ public final class SongBloomObjective implements Differentiable {
      * by this batch's own valid targets (a micro-batch is a mean of its own, as Lightning's accumulation has it).
      */
     public Map<String, INDArray> feed(Batch b, Draws draws, double hDropout) {
-        if (b.size() != batch) throw new IllegalArgumentException("the graph takes batches of " + batch + ", got " + b.size());
+        check(b);
         int s = config.blockSize(), lat = config.latentDim();
         DataType dt = xT.dataType();
         Map<String, INDArray> f = new HashMap<>(fixedFeed);
