@@ -65,4 +65,20 @@ public final class Floats {
         if (rem > 0x1000 || (rem == 0x1000 && (h & 1) == 1)) h++; // carries into the exponent correctly
         return (short) (sign | h);
     }
+
+    /**
+     * {@code torch.linspace(start, end, n)} in float32: step = (end − start)/(n − 1); the first half counts up from start, the
+     * second half down from end (ATen's {@code LinspaceKernel}), so both ends are exact.
+     */
+    public static float[] linspace(float start, float end, int n) {
+        float[] out = new float[n];
+        if (n == 1) {
+            out[0] = start;
+            return out;
+        }
+        float step = (end - start) / (float) (n - 1);
+        int half = n / 2;
+        for (int i = 0; i < n; i++) out[i] = i < half ? start + step * i : end - step * (n - 1 - i);
+        return out;
+    }
 }

@@ -38,14 +38,6 @@ public final class MelFrontEnd {
 
     public MuqConfig config() { return cfg; }
 
-    /** {@link MelSpectrogram#hannPeriodic}. */
-    public static float[] hannPeriodic(int n) { return MelSpectrogram.hannPeriodic(n); }
-
-    /** {@link MelSpectrogram#htkFilterbank}. */
-    public static float[] htkFilterbank(int nFreqs, float fMin, float fMax, int nMels, int sampleRate) {
-        return MelSpectrogram.htkFilterbank(nFreqs, fMin, fMax, nMels, sampleRate);
-    }
-
     /** A copy of the window {@code [n_fft]}. */
     public float[] window() { return mel.window(); }
 
@@ -90,12 +82,9 @@ public final class MelFrontEnd {
         float[] m = melPower(powerFrames(x, first, count), count);   // [count, n_mels]
         toDb(m);
         normalize(m);
-        return transpose(m, count, cfg.nMels());
+        return MelSpectrogram.transpose(m, count, cfg.nMels());
     }
 
     /** All {@code ⌊L/240⌋} frames of {@code x}: {@code [n_mels, T_mel]}. */
     public float[] features(float[] x) { return features(x, 0, Math.toIntExact(cfg.melFrames(x.length))); }
-
-    /** {@code [rows, cols] → [cols, rows]}. */
-    public static float[] transpose(float[] a, int rows, int cols) { return MelSpectrogram.transpose(a, rows, cols); }
 }

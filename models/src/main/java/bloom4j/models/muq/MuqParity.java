@@ -54,11 +54,11 @@ public final class MuqParity {
             compare(f, r, "window", Nd4j.create(fe.window()));
             compare(f, r, "mel_fb", Nd4j.create(fe.filterbank(), new long[] {bins, mels}, 'c'));
             float[] power = fe.powerFrames(x, 0, frames);                                   // [F, bins]
-            compare(f, r, "power_spec", Nd4j.create(MelFrontEnd.transpose(power, frames, bins), new long[] {1, bins, frames}, 'c'));
+            compare(f, r, "power_spec", Nd4j.create(bloom4j.tensor.dsp.MelSpectrogram.transpose(power, frames, bins), new long[] {1, bins, frames}, 'c'));
             float[] mel = fe.melPower(power, frames);                                        // [F, mels]
-            compare(f, r, "mel_power", Nd4j.create(MelFrontEnd.transpose(mel, frames, mels), new long[] {1, mels, frames}, 'c'));
+            compare(f, r, "mel_power", Nd4j.create(bloom4j.tensor.dsp.MelSpectrogram.transpose(mel, frames, mels), new long[] {1, mels, frames}, 'c'));
             MelFrontEnd.toDb(mel);
-            float[] db = MelFrontEnd.transpose(mel, frames, mels);                           // [mels, F]
+            float[] db = bloom4j.tensor.dsp.MelSpectrogram.transpose(mel, frames, mels);                           // [mels, F]
             compare(f, r, "mel_db", Nd4j.create(db, new long[] {1, mels, frames}, 'c'));
             INDArray trimmed = Nd4j.create(db, new long[] {mels, frames}, 'c')
                     .get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(0, frames - 1));

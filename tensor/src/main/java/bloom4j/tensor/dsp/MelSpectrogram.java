@@ -1,5 +1,7 @@
 package bloom4j.tensor.dsp;
 
+import bloom4j.tensor.Floats;
+
 import org.jtransforms.fft.DoubleFFT_1D;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -63,10 +65,10 @@ public final class MelSpectrogram {
      * {@code [n_freqs, n_mels]} row-major.
      */
     public static float[] htkFilterbank(int nFreqs, float fMin, float fMax, int nMels, int sampleRate) {
-        float[] allFreqs = linspace(0f, sampleRate / 2, nFreqs);
+        float[] allFreqs = Floats.linspace(0f, sampleRate / 2, nFreqs);
         double mMin = 2595.0 * Math.log10(1.0 + fMin / 700.0);   // Python floats
         double mMax = 2595.0 * Math.log10(1.0 + fMax / 700.0);
-        float[] mPts = linspace((float) mMin, (float) mMax, nMels + 2);
+        float[] mPts = Floats.linspace((float) mMin, (float) mMax, nMels + 2);
         float[] fPts = new float[nMels + 2];
         for (int i = 0; i < fPts.length; i++) {
             float e = mPts[i] / 2595f;
@@ -83,19 +85,6 @@ public final class MelSpectrogram {
             }
         }
         return fb;
-    }
-
-    /** {@code torch.linspace} in float32: {@code start + step·i} for the first half, {@code end − step·(n−1−i)} for the rest. */
-    public static float[] linspace(float start, float end, int n) {
-        float[] out = new float[n];
-        if (n == 1) {
-            out[0] = start;
-            return out;
-        }
-        float step = (end - start) / (float) (n - 1);
-        int half = n / 2;
-        for (int i = 0; i < n; i++) out[i] = i < half ? start + step * i : end - step * (n - 1 - i);
-        return out;
     }
 
     /** A copy of the window {@code [n_fft]}. */

@@ -54,24 +54,8 @@ public final class FlowSampler {
 
     public int steps() { return steps; }
 
-    /**
-     * {@code torch.linspace(start, end, n)} in float32: step = (end − start)/(n − 1); the first half counts up from start, the
-     * second half down from end (ATen's {@code LinspaceKernel}), so both ends are exact.
-     */
-    public static float[] linspace(float start, float end, int n) {
-        float[] out = new float[n];
-        if (n == 1) {
-            out[0] = start;
-            return out;
-        }
-        float step = (end - start) / (n - 1);
-        int halfway = n / 2;
-        for (int i = 0; i < n; i++) out[i] = i < halfway ? start + step * i : end - step * (n - i - 1);
-        return out;
-    }
-
     /** The time grid {@code [steps + 1]}. */
-    public float[] schedule() { return linspace(sigmaMax, 0f, steps + 1); }
+    public float[] schedule() { return bloom4j.tensor.Floats.linspace(sigmaMax, 0f, steps + 1); }
 
     /** Draws the block noise {@code [shape]} from {@code noise} (upstream: one {@code randn} per block), then samples. */
     public INDArray sample(Velocity model, bloom4j.models.GaussianNoise noise, long[] shape, StepListener listener) {

@@ -34,7 +34,7 @@ class SongBloomDitTest {
         assertEquals(1f, t[0]);
         assertEquals(0f, t[36]);
         for (int k = 0; k <= 36; k++) assertEquals(1.0 - k / 36.0, t[k], 1e-7);
-        assertArrayEquals(new float[] {1f, 0.5f, 0f}, FlowSampler.linspace(1f, 0f, 3));
+        assertArrayEquals(new float[] {1f, 0.5f, 0f}, bloom4j.tensor.Floats.linspace(1f, 0f, 3));
         assertThrows(IllegalArgumentException.class, () -> new FlowSampler(0, 0.95, 1));
     }
 
