@@ -40,4 +40,20 @@ public final class NumberText {
         for (char c : number.toCharArray()) b.append(digits[c - '0']);
         return b.toString();
     }
+
+    /** The most digits {@link #myriads} reads: four groups of four (below 10^16). */
+    public static final int MAX_MYRIAD_DIGITS = 16;
+
+    /**
+     * The 4-digit groups of a number written in ASCII digits, highest first ({@code [10^12s, 10^8s, 10^4s, ones]}): the unit of
+     * East Asian number words (万/億/兆, 万/亿). Null when it has more than {@value #MAX_MYRIAD_DIGITS} digits after its leading zeros.
+     */
+    public static int[] myriads(String digits) {
+        String d = digits.replaceFirst("^0+(?=.)", "");
+        if (d.length() > MAX_MYRIAD_DIGITS) return null;
+        long v = Long.parseLong(d);
+        int[] g = new int[4];
+        for (int i = 3; i >= 0; i--, v /= 10000) g[i] = (int) (v % 10000);
+        return g;
+    }
 }

@@ -20,18 +20,17 @@ public final class JapaneseNumbers {
     public static String read(String number) { return NumberText.read(number, JapaneseNumbers::integer, "テン", DIGIT); }
 
     static String integer(String digits) {
-        String d = digits.replaceFirst("^0+(?=.)", "");
-        if (d.length() > 16) return NumberText.digitByDigit(digits, DIGIT);
-        long v = Long.parseLong(d);
-        if (v == 0) return "ゼロ";
+        int[] groups = NumberText.myriads(digits);
+        if (groups == null) return NumberText.digitByDigit(digits, DIGIT);
         String[] big = {"", "マン", "オク", "チョウ"};
         StringBuilder b = new StringBuilder();
         for (int g = 3; g >= 0; g--) {
-            int part = (int) ((v / pow10(4L * g)) % 10000);
+            int part = groups[3 - g];
             if (part == 0) continue;
             b.append(under10000(part, g));
             b.append(big[g]);
         }
+        if (b.length() == 0) return "ゼロ";
         return b.toString().replace("イチチョウ", "イッチョウ").replace("ハチチョウ", "ハッチョウ").replace("ジュウチョウ", "ジュッチョウ");
     }
 
@@ -55,11 +54,5 @@ public final class JapaneseNumbers {
         if (t > 0) b.append(t == 1 ? "" : DIGIT[t]).append("ジュウ");
         if (o > 0) b.append(DIGIT[o]);
         return b.toString();
-    }
-
-    private static long pow10(long e) {
-        long r = 1;
-        for (int i = 0; i < e; i++) r *= 10;
-        return r;
     }
 }

@@ -16,27 +16,25 @@ public final class ChineseNumbers {
     public static String read(String number) { return NumberText.read(number, ChineseNumbers::integer, "点", DIGITS); }
 
     static String integer(String digits) {
-        String d = digits.replaceFirst("^0+(?=.)", "");
-        if (d.length() > 16) return NumberText.digitByDigit(digits, DIGITS);
-        long v = Long.parseLong(d);
-        if (v == 0) return "零";
+        int[] groups = NumberText.myriads(digits);
+        if (groups == null) return NumberText.digitByDigit(digits, DIGITS);
         String[] big = {"", "万", "亿", "万亿"};
         StringBuilder b = new StringBuilder();
         boolean zero = false;
         boolean started = false;
         for (int g = 3; g >= 0; g--) {
-            long part = v / pow(4 * g) % 10000;
+            int part = groups[3 - g];
             if (part == 0) {
                 if (started) zero = true;
                 continue;
             }
             if (started && (zero || part < 1000)) b.append('零');
-            b.append(under10000((int) part, !started));
+            b.append(under10000(part, !started));
             b.append(big[g]);
             started = true;
             zero = false;
         }
-        return b.toString();
+        return b.length() == 0 ? "零" : b.toString();
     }
 
     private static String under10000(int n, boolean leading) {
@@ -56,11 +54,5 @@ public final class ChineseNumbers {
             zero = false;
         }
         return b.toString();
-    }
-
-    private static long pow(int e) {
-        long r = 1;
-        for (int i = 0; i < e; i++) r *= 10;
-        return r;
     }
 }

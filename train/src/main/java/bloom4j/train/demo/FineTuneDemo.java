@@ -52,8 +52,7 @@ public final class FineTuneDemo {
     public static List<String> next(Path out) {
         Path run = out.resolve("finetune/run");
         return List.of("  fine-tuning: " + run + " holds adapter/, last/, best-1/, metrics.jsonl and loss.png; continue it with",
-                "  ./bloom4j train " + String.join(" ", trainArgs(out)).replace(" --max-steps 6", " --max-steps 12") + " --resume-from "
-                        + run.resolve("last"));
+                "  ./bloom4j train " + String.join(" ", trainArgs(out, 12)) + " --resume-from " + run.resolve("last"));
     }
 
     private static Path dir(Path out) { return out.resolve("finetune"); }
@@ -86,15 +85,16 @@ public final class FineTuneDemo {
 
     static boolean train(Path out, Path model, PrintStream log) throws Exception {
         List<String> args = new ArrayList<>(List.of("train"));
-        args.addAll(trainArgs(out));
+        args.addAll(trainArgs(out, 6));
         return cli(log, args.toArray(new String[0])) && Files.isRegularFile(dir(out).resolve("run/adapter/adapter_model.safetensors"));
     }
 
-    private static List<String> trainArgs(Path out) {
+    /** The demo's train options, running to {@code steps} optimizer steps. */
+    private static List<String> trainArgs(Path out, int steps) {
         Path d = dir(out);
         return List.of("--model", out.resolve("songbloom").toString(), "--train", d.resolve("songs.jsonl").toString(), "--val-ratio", "0.25",
                 "--cache", d.resolve("cache").toString(), "--out", d.resolve("run").toString(), "--rank", "4", "--alpha", "8",
-                "--max-duration", "1.28", "--max-steps", "6", "--val-every-steps", "3", "--lr", "1e-3");
+                "--max-duration", "1.28", "--max-steps", String.valueOf(steps), "--val-every-steps", "3", "--lr", "1e-3");
     }
 
     static boolean generate(Path out, Path model, PrintStream log) throws Exception {

@@ -150,10 +150,11 @@ public final class SongBloomFineTune {
             promptCond = PromptConditioner.load(sc.pp(PromptConditioner.SCOPE), c.latentDim(), c.dim(), c.promptMaxLen());
             lyricCond = LyricConditioner.load(w, vocab, c.lyricsMaxLen());
         }
-        String codebookSha = codebookOf(s.cache(), trainItems.get(0).idx());
+        JsonNode firstMeta = cacheMeta(s.cache(), trainItems.get(0).idx());
+        String codebookSha = firstMeta.path("codebook_sha256").asText();
         List<Prepared> train = prepare(trainItems, codebookSha, promptCond, lyricCond, vocab, c);
         List<Prepared> val = prepare(valItems, codebookSha, promptCond, lyricCond, vocab, c);
-        double frameRate = frameRate(s.cache(), trainItems.get(0).idx());
+        double frameRate = firstMeta.path("frame_rate").asDouble(25.0);
         int block = c.blockSize();
         int longest = 0;
         for (Prepared p : train) longest = Math.max(longest, p.song().frames());
@@ -327,13 +328,11 @@ public final class SongBloomFineTune {
             if (stop) {
                 log.printf(Locale.ROOT, "train: stopped after %d steps (--stop-after); continue with --resume-from %s%n", step - done,
                         s.out().resolve("last"));
-                metrics.close();
                 return new Summary(step, lastLoss, best.isEmpty() ? Double.NaN : best.get(0).valLoss(), s.out().resolve("last"));
             }
         }
         ObjectNode fin = JSON.createObjectNode().put("step", Math.max(done, total));
         writeCheckpoint(s.out().resolve("adapter"), trainer, lora, lc, baseSha, codebookSha, vocabSha, fin, false);
-        metrics.close();
         double bestLoss = best.isEmpty() ? Double.NaN : best.get(0).valLoss();
         log.printf(Locale.ROOT, "train: %d steps; adapter in %s%s; metrics.jsonl and loss.png in %s%n", total, s.out().resolve("adapter"),
                 best.isEmpty() ? "" : String.format(Locale.ROOT, " (best val/loss %.4f at step %d in best-1/)", bestLoss, best.get(0).step()),
@@ -557,16 +556,13 @@ public final class SongBloomFineTune {
         return out;
     }
 
-    private static String codebookOf(Path cache, String idx) throws IOException {
+    /** A song's cache meta (where the codebook and the frame rate of the cache are read). */
+    private static JsonNode cacheMeta(Path cache, String idx) throws IOException {
         Path meta = cache.resolve(idx + ".meta.json");
         if (!Files.isRegularFile(meta)) {
             throw new IllegalArgumentException("song '" + idx + "' is not in the cache " + cache + ": run bloom4j cache --data on the training JSONL first");
         }
-        return JSON.readTree(meta.toFile()).path("codebook_sha256").asText();
-    }
-
-    private static double frameRate(Path cache, String idx) throws IOException {
-        return JSON.readTree(cache.resolve(idx + ".meta.json").toFile()).path("frame_rate").asDouble(25.0);
+        return JSON.readTree(meta.toFile());
     }
 
     static String eta(double seconds) {
@@ -620,7 +616,7 @@ public final class SongBloomFineTune {
     }
 
     /** {@code metrics.jsonl}: one line per optimizer step and per validation, appended (a resumed run drops lines past its step). */
-    static final class Metrics implements AutoCloseable {
+    static final class Metrics {
         private final Path file;
         private final List<double[]> train = new ArrayList<>(), val = new ArrayList<>();
 
@@ -670,7 +666,5 @@ public final class SongBloomFineTune {
         List<double[]> trainCurve() { return train; }
 
         List<double[]> valCurve() { return val; }
-
-        @Override public void close() { }
     }
 }
