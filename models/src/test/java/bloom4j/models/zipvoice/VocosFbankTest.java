@@ -1,27 +1,18 @@
 package bloom4j.models.zipvoice;
 
 import bloom4j.tensor.parity.ParityReport;
-import bloom4j.tensor.parity.ParityRunner;
 import bloom4j.tensor.parity.TestFixtures;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The zipvoice-fbank fixture through the parity harness, and the frame count and silence rules. */
 class VocosFbankTest {
 
     @Test void parityPasses() throws Exception {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        ParityRunner.Outcome o = ParityRunner.run(TestFixtures.dir("zipvoice-fbank"), new PrintStream(buf, true, StandardCharsets.UTF_8));
-        String out = buf.toString(StandardCharsets.UTF_8);
-        assertTrue(o.passed(), out);
-        assertEquals(7, o.report().lines().stream().filter(ParityReport.Line::numeric).count(), out);
+        assertEquals(7, TestFixtures.assertParityReport("zipvoice-fbank").lines().stream().filter(ParityReport.Line::numeric).count());
     }
 
     @Test void framesAndSilence() {

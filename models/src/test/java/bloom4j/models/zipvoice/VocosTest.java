@@ -3,29 +3,20 @@ package bloom4j.models.zipvoice;
 import bloom4j.tensor.io.Checkpoints;
 import bloom4j.tensor.io.TensorSource;
 import bloom4j.tensor.parity.ParityReport;
-import bloom4j.tensor.parity.ParityRunner;
 import bloom4j.tensor.parity.TestFixtures;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The vocos-decode fixture through the parity harness, and the decode's shape rule. */
 class VocosTest {
 
     @Test void parityPasses() throws Exception {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        ParityRunner.Outcome o = ParityRunner.run(TestFixtures.dir("vocos-decode"), new PrintStream(buf, true, StandardCharsets.UTF_8));
-        String out = buf.toString(StandardCharsets.UTF_8);
-        assertTrue(o.passed(), out);
-        assertEquals(19, o.report().lines().stream().filter(ParityReport.Line::numeric).count(), out);
+        assertEquals(19, TestFixtures.assertParityReport("vocos-decode").lines().stream().filter(ParityReport.Line::numeric).count());
     }
 
     @Test void decodesHopTimesFramesMinusOne() throws Exception {

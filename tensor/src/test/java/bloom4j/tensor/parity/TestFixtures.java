@@ -43,13 +43,20 @@ public final class TestFixtures {
     public static Fixture open(String name) throws IOException { return Fixture.open(dir(name)); }
 
     /** Runs {@code bloom4j parity} on the fixture and asserts PASS; returns the printed report. */
-    public static String assertParity(String name) throws Exception {
+    public static String assertParity(String name) throws Exception { return runAsserted(name).printed(); }
+
+    /** {@link #assertParity}, returning the report (its lines, e.g. to count the numeric comparisons). */
+    public static ParityReport assertParityReport(String name) throws Exception { return runAsserted(name).outcome().report(); }
+
+    private record Run(ParityRunner.Outcome outcome, String printed) { }
+
+    private static Run runAsserted(String name) throws Exception {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         ParityRunner.Outcome o = ParityRunner.run(dir(name), new PrintStream(buf, true, StandardCharsets.UTF_8));
         String out = buf.toString(StandardCharsets.UTF_8);
         System.out.println(out);
         assertTrue(o.passed(), out);
-        return out;
+        return new Run(o, out);
     }
 
     private static Path locate(String name) {

@@ -14,15 +14,11 @@ import bloom4j.tensor.io.Checkpoints;
 import bloom4j.tensor.io.TensorSource;
 import bloom4j.tensor.parity.Fixture;
 import bloom4j.tensor.parity.ParityReport;
-import bloom4j.tensor.parity.ParityRunner;
 import bloom4j.tensor.parity.TestFixtures;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,23 +30,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The two SongBloom training fixtures through the parity harness, and a double-precision gradient check of the objective. */
 class SongBloomTrainParityTest {
 
-    private static ParityRunner.Outcome run(String name) throws Exception {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        ParityRunner.Outcome o = ParityRunner.run(TestFixtures.dir(name), new PrintStream(buf, true, StandardCharsets.UTF_8));
-        String out = buf.toString(StandardCharsets.UTF_8);
-        assertTrue(o.passed(), out);
-        return o;
-    }
 
     @Test void trainForwardParity() throws Exception {
-        assertEquals(20, run("songbloom-train-forward").report().lines().stream().filter(ParityReport.Line::numeric).count());
+        assertEquals(20, TestFixtures.assertParityReport("songbloom-train-forward").lines().stream().filter(ParityReport.Line::numeric).count());
     }
 
     @Test void loraStepParity() throws Exception {
-        ParityRunner.Outcome o = run("songbloom-lora-step");
+        ParityReport report = TestFixtures.assertParityReport("songbloom-lora-step");
         // per case: 3 forward outputs, 3 losses, grads, step 1 (2 lr + 3 per tensor + step), norm, coef, adapter file tensors,
         // step 2 (loss, grads, norm, coef, 2 lr, 3 per tensor, step); and the lyric condition once
-        long numeric = o.report().lines().stream().filter(ParityReport.Line::numeric).count();
+        long numeric = report.lines().stream().filter(ParityReport.Line::numeric).count();
         int lora = 8, dora = 12;
         long expected = 1 + caseLines(lora) + caseLines(dora);
         assertEquals(expected, numeric);
