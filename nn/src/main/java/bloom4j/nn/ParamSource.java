@@ -40,6 +40,32 @@ public interface ParamSource {
         return of(tensors, "in-memory map of " + tensors.size() + " tensors");
     }
 
+    /**
+     * An in-memory map whose arrays are handed to graphs as they are, not copied: for a model that builds several graphs over one
+     * set of frozen weights (one per input shape), which would otherwise hold a copy each. Arrays of another dtype than asked are
+     * converted (a copy). Graphs must not write these arrays: use it for frozen constants only.
+     */
+    static ParamSource shared(Map<String, INDArray> tensors, String description) {
+        Map<String, INDArray> view = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
+        List<String> keys = List.copyOf(view.keySet());
+        return new ParamSource() {
+            @Override public String description() { return description; }
+            @Override public List<String> keys() { return keys; }
+            @Override public boolean contains(String key) { return view.containsKey(key); }
+            @Override public long[] shape(String key) { return get(key).shape(); }
+            @Override public INDArray load(String key, DataType dtype) {
+                INDArray a = get(key);
+                requireConvertible(key, a.dataType().isFPType(), a.dataType().toString(), dtype, description);
+                return a.dataType() == dtype ? a : a.castTo(dtype);
+            }
+            private INDArray get(String key) {
+                INDArray a = view.get(key);
+                if (a == null) throw new ParameterException(key, "no tensor '" + key + "' in " + description);
+                return a;
+            }
+        };
+    }
+
     static ParamSource of(Map<String, INDArray> tensors, String description) {
         Map<String, INDArray> copy = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
         List<String> keys = List.copyOf(copy.keySet());

@@ -147,6 +147,8 @@ class ConvolutionLayersTest {
             case GELU -> 0.5 * v * (1 + erf(v / Math.sqrt(2)));
             case GELU_TANH -> 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
             case RELU -> Math.max(0, v);
+            case SWOOSH_L -> Math.log(1 + Math.exp(v - 4)) - 0.08 * v - 0.035;
+            case SWOOSH_R -> Math.log(1 + Math.exp(v - 1)) - 0.08 * v - 0.313261687;
         };
     }
 
