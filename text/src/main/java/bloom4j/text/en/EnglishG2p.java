@@ -67,25 +67,36 @@ public final class EnglishG2p {
     }
 
     public static Result g2p(String text) {
+        Words w = words(text);
+        List<String> phones = new ArrayList<>();
+        for (List<String> word : w.words()) phones.addAll(word);
+        return new Result(List.copyOf(phones), w.oov());
+    }
+
+    /** Phones per word, and punctuation ({@code . , ? ! -}) as one-element lists, in text order; unread words are left out. */
+    public record Words(List<List<String>> words, Map<String, Integer> oov) { }
+
+    /** The same reading as {@link #g2p}, word by word (for tokenizers that put boundaries between words). */
+    public static Words words(String text) {
         String t = text.replaceAll("[;:：，；]", ",").replaceAll("[\"’]", "'").replace("。", ".").replace("！", "!").replace("？", "?");
         t = EnglishNumbers.replaceAll(t);
         t = Normalizer.normalize(t, Normalizer.Form.NFD).replaceAll("\\p{Mn}", "");
         t = t.replaceAll("[^ A-Za-z'.,?!\\-]", "");
         t = t.replaceAll("(?i)i\\.e\\.", "that is").replaceAll("(?i)e\\.g\\.", "for example");
-        List<String> phones = new ArrayList<>();
+        List<List<String>> words = new ArrayList<>();
         Map<String, Integer> oov = new LinkedHashMap<>();
         Matcher m = TOKEN.matcher(t);
         while (m.find()) {
             String tok = m.group();
             if (!Character.isLetter(tok.charAt(0))) {
-                phones.add(tok);
+                words.add(List.of(tok));
                 continue;
             }
             List<String> p = tok.length() == 1 ? (tok.equals("A") ? List.of("EY1") : lookup(tok.toLowerCase(Locale.ROOT))) : word(tok);
             if (p == null) oov.merge(tok, 1, Integer::sum);
-            else phones.addAll(p);
+            else words.add(List.copyOf(p));
         }
-        return new Result(List.copyOf(phones), oov);
+        return new Words(List.copyOf(words), oov);
     }
 
     private static List<String> lookup(String w) {

@@ -51,6 +51,40 @@ public final class ChineseG2p {
     public static Result g2p(String text) {
         Map<String, Integer> oov = new LinkedHashMap<>();
         List<String> phones = new ArrayList<>();
+        for (Item it : read(text, oov, false)) {
+            if (it.source() == null) {
+                phones.add(it.text());
+                continue;
+            }
+            String syl = it.text();
+            String[] iv = Opencpop.split(syl.substring(0, syl.length() - 1));
+            if (iv == null) {
+                oov.merge(it.source(), 1, Integer::sum);
+                continue;
+            }
+            phones.add(iv[0]);
+            phones.add(iv[1] + syl.charAt(syl.length() - 1));
+        }
+        return new Result(List.copyOf(phones), oov);
+    }
+
+    /**
+     * The pinyin the same reading gives, for tokenizers that split syllables their own way (ZipVoice's emilia tokens): each
+     * syllable in TONE3 style after the tone sandhi ({@code ni3}, {@code lv4}, neutral {@code 5}), punctuation as {@code , . ! ? -},
+     * and, when {@code spaces}, one {@code " "} where the text had whitespace between pieces. Unreadable pieces go to the oov map.
+     */
+    public static Result pinyin(String text, boolean spaces) {
+        Map<String, Integer> oov = new LinkedHashMap<>();
+        List<String> out = new ArrayList<>();
+        for (Item it : read(text, oov, spaces)) out.add(it.text());
+        return new Result(List.copyOf(out), oov);
+    }
+
+    /** A syllable with tone digit and the character it reads ({@code source}), or punctuation/space ({@code source} null). */
+    private record Item(String text, String source) { }
+
+    private static List<Item> read(String text, Map<String, Integer> oov, boolean spaces) {
+        List<Item> items = new ArrayList<>();
         StringBuilder run = new StringBuilder();
         StringBuilder dropped = new StringBuilder();
         String t = ChineseNumbers.replaceAll(text.replace("嗯", "恩").replace("呣", "母"));
@@ -62,22 +96,23 @@ public final class ChineseG2p {
                 continue;
             }
             if (run.length() > 0) {
-                sentence(run.toString(), phones, oov);
+                sentence(run.toString(), items, oov);
                 run.setLength(0);
             }
             if (c == 0) break;
             String p = PUNCT.get(c);
             if (p != null) {
                 flush(dropped, oov);
-                phones.add(p);
+                items.add(new Item(p, null));
             } else if (Character.isWhitespace(c)) {
                 flush(dropped, oov);
+                if (spaces && !items.isEmpty() && !items.get(items.size() - 1).text().equals(" ")) items.add(new Item(" ", null));
             } else {
                 dropped.append(c);
             }
         }
         flush(dropped, oov);
-        return new Result(List.copyOf(phones), oov);
+        return items;
     }
 
     private static void flush(StringBuilder dropped, Map<String, Integer> oov) {
@@ -85,7 +120,7 @@ public final class ChineseG2p {
         dropped.setLength(0);
     }
 
-    private static void sentence(String han, List<String> phones, Map<String, Integer> oov) {
+    private static void sentence(String han, List<Item> items, Map<String, Integer> oov) {
         List<Word> seg = new ArrayList<>();
         for (Term term : HanLP.segment(han)) seg.add(new Word(term.word, term.nature == null ? "x" : term.nature.toString()));
         Map<String, List<Pinyin>> pinyin = new java.util.HashMap<>();   // one dictionary lookup per distinct word of the sentence
@@ -111,13 +146,7 @@ public final class ChineseG2p {
             }
             finals = modifiedTone(w.text, w.pos, finals);
             for (int i = 0; i < syl.length; i++) {
-                String[] iv = Opencpop.split(syl[i]);
-                if (iv == null) {
-                    oov.merge(w.text.substring(i, i + 1), 1, Integer::sum);
-                    continue;
-                }
-                phones.add(iv[0]);
-                phones.add(iv[1] + finals[i].charAt(finals[i].length() - 1));
+                items.add(new Item(syl[i] + finals[i].charAt(finals[i].length() - 1), w.text.substring(i, i + 1)));
             }
         }
     }
