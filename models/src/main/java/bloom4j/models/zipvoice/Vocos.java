@@ -51,6 +51,46 @@ public final class Vocos {
     /** Loads the backbone and head from a Vocos state dict (the feature extractor's buffers are not needed to decode). */
     public static Vocos load(TensorSource src) throws IOException { return new Vocos(src); }
 
+    /**
+     * A Vocos folder: Hugging Face's layout ({@code pytorch_model.bin} + {@code config.yaml}, as {@code charactr/vocos-mel-24khz}
+     * ships and upstream's {@code --vocoder-path} reads) or one {@code bloom4j convert --model vocos} wrote ({@code model.safetensors}).
+     * When {@code config.yaml} is there, its backbone sizes must agree with the weights.
+     */
+    public static Vocos loadFolder(java.nio.file.Path dir) throws IOException {
+        if (!java.nio.file.Files.isDirectory(dir)) throw new java.io.FileNotFoundException("Vocos folder " + dir + " does not exist");
+        java.nio.file.Path st = dir.resolve("model.safetensors"), bin = dir.resolve("pytorch_model.bin");
+        java.nio.file.Path file = java.nio.file.Files.isRegularFile(st) ? st : bin;
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            throw new java.io.FileNotFoundException(dir + ": no pytorch_model.bin or model.safetensors (the Vocos weights)");
+        }
+        Vocos v;
+        try (TensorSource src = bloom4j.tensor.io.Checkpoints.open(file)) {
+            v = load(src);
+        }
+        java.nio.file.Path yaml = dir.resolve("config.yaml");
+        if (java.nio.file.Files.isRegularFile(yaml)) {
+            com.fasterxml.jackson.databind.JsonNode c = new com.fasterxml.jackson.databind.ObjectMapper(
+                    new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(yaml.toFile());
+            com.fasterxml.jackson.databind.JsonNode b = c.path("backbone").path("init_args");
+            check(yaml, "backbone.init_args.dim", b.path("dim"), v.dim);
+            check(yaml, "backbone.init_args.intermediate_dim", b.path("intermediate_dim"), v.inter);
+            check(yaml, "backbone.init_args.num_layers", b.path("num_layers"), v.layers);
+            check(yaml, "head.init_args.n_fft", c.path("head").path("init_args").path("n_fft"), v.nFft);
+            check(yaml, "head.init_args.hop_length", c.path("head").path("init_args").path("hop_length"), v.hop);
+        }
+        return v;
+    }
+
+    private static void check(java.nio.file.Path yaml, String field, com.fasterxml.jackson.databind.JsonNode node, int weights) {
+        if (!node.isMissingNode() && node.asInt() != weights) {
+            throw new IllegalArgumentException(yaml + ": " + field + " is " + node.asText() + " but the weights have " + weights
+                    + ": the config does not belong to these weights");
+        }
+    }
+
+    /** Output samples per feature frame. */
+    public int hop() { return hop; }
+
     private INDArray require(String key, int rank) {
         INDArray a = w.get(key);
         if (a == null || a.rank() != rank) {

@@ -33,6 +33,9 @@ public final class ZipVoiceJapaneseTokens {
             Map.entry("sil", 382), Map.entry("ts", 383), Map.entry("ty", 384), Map.entry("[H]", 385), Map.entry("[L]", 386),
             Map.entry("|", 387), Map.entry("[Q]", 388));
 
+    /** Every Japanese phone and mark of the extended table. */
+    public static java.util.Set<String> phones() { return IDS.keySet(); }
+
     /** The id of a Japanese phone or mark, or -1. */
     public static int id(String phone) { return IDS.getOrDefault(phone, -1); }
 
