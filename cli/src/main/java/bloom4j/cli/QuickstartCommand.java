@@ -43,6 +43,7 @@ final class QuickstartCommand implements Callable<Integer> {
                 @Override public List<String> next(Path dir) { return last ? FineTuneDemo.next(dir) : List.of(); }
             });
         }
+        out.add(new bloom4j.infer.tts.TtsDemo());
         return out;
     }
 }

@@ -38,7 +38,9 @@ class Bloom4jMainTest {
         java.nio.file.Path out = tmp.resolve("qs");
         Captured r = Captured.run(() -> Bloom4jMain.run("quickstart", "--out", out.toString()));
         assertEquals(0, r.exitCode(), r.output());
-        assertTrue(r.output().contains("== 9/9 generate with the fine-tuned run") && r.output().contains("quickstart: OK"), r.output());
+        assertTrue(r.output().contains("== 9/10 generate with the fine-tuned run") && r.output().contains("quickstart: OK"), r.output());
+        assertTrue(r.output().contains("== 10/10 speak a Japanese line") && r.output().contains("tokens (ja): s a k u r a g a"), r.output());
+        assertTrue(java.nio.file.Files.size(out.resolve("speech.wav")) > 44 + 2 * 24000, r.output());
         assertTrue(java.nio.file.Files.size(out.resolve("song-finetuned.wav")) > 44 + 4 * 48000, r.output());
         assertTrue(java.nio.file.Files.exists(out.resolve("finetune/run/loss.png")), r.output());
         String gen = r.output().lines().filter(l -> l.startsWith("   $ ./bloom4j generate ")).findFirst().orElseThrow();
